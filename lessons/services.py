@@ -1,0 +1,171 @@
+"""Loading lessons from their Markdown files, and turning a lesson body into
+safe HTML."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import markdown
+import nh3
+import yaml
+from django.conf import settings
+from django.db import transaction
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
+
+from .models import Lesson
+from .quiz import QuizError, validate_quiz
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", re.DOTALL)
+DIAGRAM_LINE = re.compile(r"<p>\[\[diagram:([a-z0-9-]+)\]\]</p>")
+SVG_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL)
+
+# What a lesson body may contain once rendered. Staff edit lessons in the
+# admin, so the HTML is sanitised whatever its origin.
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote",
+    "code", "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
+ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
+
+
+class LessonFileError(ValueError):
+    """A lesson file that cannot be loaded; the message names the file."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclass
+class LoadResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unpublished: list[str] = field(default_factory=list)
+
+
+def lesson_file_parse(path: Path) -> dict:
+    """Read one lesson file into the fields of a Lesson, or raise
+    LessonFileError naming the file and what is wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise LessonFileError(path, f"cannot be read ({error})") from error
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise LessonFileError(path, "must start with front matter between two '---' lines")
+    front, body = match.groups()
+    try:
+        meta = yaml.safe_load(front)
+    except yaml.YAMLError as error:
+        raise LessonFileError(path, f"front matter is not valid YAML ({error})") from error
+    if not isinstance(meta, dict):
+        raise LessonFileError(path, "front matter must be a mapping of keys to values")
+    for key in ("slug", "title"):
+        if not str(meta.get(key) or "").strip():
+            raise LessonFileError(path, f"front matter needs '{key}'")
+    slug = str(meta["slug"]).strip()
+    if slugify(slug) != slug:
+        raise LessonFileError(path, f"slug '{slug}' may only hold lowercase letters, digits and hyphens")
+    kind = meta.get("kind", Lesson.Kind.LESSON)
+    if kind not in Lesson.Kind.values:
+        raise LessonFileError(path, f"kind '{kind}' must be one of {', '.join(Lesson.Kind.values)}")
+    order = meta.get("order", 100)
+    if not isinstance(order, int) or order < 0:
+        raise LessonFileError(path, f"order must be a whole number, got {order!r}")
+    quiz = meta.get("quiz") or []
+    try:
+        validate_quiz(quiz)
+    except QuizError as error:
+        raise LessonFileError(path, f"quiz: {error}") from error
+    sources = meta.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(s, dict) and s.get("title") for s in sources):
+        raise LessonFileError(path, "sources must be a list of entries with a 'title' (and an optional 'url')")
+    if not body.strip():
+        raise LessonFileError(path, "has no lesson text after the front matter")
+    return {
+        "slug": slug,
+        "title": str(meta["title"]).strip(),
+        "summary": str(meta.get("summary") or "").strip(),
+        "kind": kind,
+        "order": order,
+        "body": body.strip() + "\n",
+        "quiz": quiz,
+        "sources": sources,
+        "source_file": path.name,
+    }
+
+
+@transaction.atomic
+def lessons_load(*, directory: Path | None = None) -> LoadResult:
+    """Create or update a Lesson for every `*.md` file in `directory`.
+
+    Matching is by slug, so re-running after an edit updates the text in
+    place (assignments keep pointing at it). A lesson is saved only when a
+    field changed, so `updated_at` — and with it the service worker's
+    version — moves only on a real change. A lesson whose file is gone is
+    unpublished, not deleted: clinics may have assigned it.
+    """
+    directory = Path(directory or settings.LESSONS_CONTENT_DIR)
+    parsed = [lesson_file_parse(path) for path in sorted(directory.glob("*.md"))]
+    seen: dict[str, str] = {}
+    for fields in parsed:
+        if fields["slug"] in seen:
+            raise LessonFileError(
+                directory / fields["source_file"], f"slug '{fields['slug']}' is also used by {seen[fields['slug']]}"
+            )
+        seen[fields["slug"]] = fields["source_file"]
+
+    result = LoadResult()
+    existing = {lesson.slug: lesson for lesson in Lesson.objects.filter(slug__in=seen)}
+    for fields in parsed:
+        lesson = existing.get(fields["slug"])
+        if lesson is None:
+            Lesson.objects.create(**fields, published=True)
+            result.created.append(fields["slug"])
+            continue
+        changed = [name for name, value in fields.items() if getattr(lesson, name) != value]
+        if not lesson.published:
+            lesson.published = True
+            changed.append("published")
+        if changed:
+            for name in changed:
+                setattr(lesson, name, fields.get(name, getattr(lesson, name)))
+            lesson.save()
+            result.updated.append(lesson.slug)
+        else:
+            result.unchanged.append(lesson.slug)
+
+    gone = Lesson.objects.exclude(source_file="").exclude(slug__in=seen).filter(published=True)
+    result.unpublished = list(gone.values_list("slug", flat=True))
+    gone.update(published=False)
+    return result
+
+
+def _diagram_html(name: str) -> str:
+    path = Path(settings.LESSONS_DIAGRAMS_DIR) / f"{name}.svg"
+    if not path.is_file():
+        return ""
+    # Diagrams are files in the repo (reviewed like code), not staff input.
+    svg = path.read_text(encoding="utf-8").strip()
+    title_match = SVG_TITLE.search(svg)
+    caption = title_match.group(1).strip() if title_match else ""
+    return format_html('<figure class="diagram">{}<figcaption>{}</figcaption></figure>', mark_safe(svg), caption)
+
+
+def lesson_body_html(body: str) -> SafeString:
+    """Markdown → sanitised HTML, with `[[diagram:NAME]]` lines replaced by
+    the diagram's inline SVG."""
+    raw = markdown.markdown(body, extensions=["sane_lists", "tables"], output_format="html")
+    clean = nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(DIAGRAM_LINE.sub(lambda m: _diagram_html(m.group(1)), clean))

@@ -1,0 +1,81 @@
+"""What the service worker precaches, and the version that names its cache.
+
+The version is a hash of everything the precache holds: the hashed static
+URLs, each lesson's slug and last change, and the page templates. Any deploy
+that changes one of them gives a new service worker, which installs a fresh
+cache; an unchanged deploy keeps the installed one.
+"""
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.templatetags.static import static
+from django.urls import reverse
+
+from lessons.models import Lesson
+
+# Static folders the app shell needs offline; admin's files are left out.
+PRECACHE_STATIC_DIRS = ("css", "js", "icons")
+
+
+def precache_pages() -> list[str]:
+    lesson_urls = [lesson.get_absolute_url() for lesson in Lesson.objects.published()]
+    return [
+        reverse("home"),
+        reverse("lessons:lesson_list"),
+        *lesson_urls,
+        reverse("craving:toolkit"),
+        reverse("craving:help"),
+        reverse("offline"),
+    ]
+
+
+def precache_static() -> list[str]:
+    root = Path(settings.BASE_DIR) / "static"
+    urls = []
+    for folder in PRECACHE_STATIC_DIRS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                urls.append(static(path.relative_to(root).as_posix()))
+    return urls
+
+
+def _template_files() -> list[Path]:
+    base = Path(settings.BASE_DIR)
+    return sorted(p for p in base.glob("*/templates/**/*") if p.is_file() and ".venv" not in p.parts)
+
+
+@lru_cache(maxsize=1)
+def _templates_fingerprint_cached() -> str:
+    return _templates_fingerprint()
+
+
+def _templates_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in _template_files():
+        digest.update(path.as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def templates_fingerprint() -> str:
+    # Templates change only with a deploy (a process restart) in production;
+    # in development they change under a running server, so read them fresh.
+    return _templates_fingerprint() if settings.DEBUG else _templates_fingerprint_cached()
+
+
+def cache_version(pages: list[str], static_urls: list[str]) -> str:
+    lessons = list(Lesson.objects.published().values_list("slug", "updated_at"))
+    payload = json.dumps(
+        {
+            "pages": pages,
+            "static": static_urls,
+            "lessons": [[slug, updated.isoformat()] for slug, updated in lessons],
+            "templates": templates_fingerprint(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]

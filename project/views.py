@@ -1,0 +1,53 @@
+import json
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from lessons.models import Lesson
+
+from . import pwa
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    course_slugs = list(Lesson.objects.course().values_list("slug", flat=True))
+    return render(request, "home.html", {"course_slugs": course_slugs, "course_total": len(course_slugs)})
+
+
+@require_GET
+def offline(request: HttpRequest) -> HttpResponse:
+    return render(request, "offline.html")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 when the app and its database answer; 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    pages = pwa.precache_pages()
+    static_urls = pwa.precache_static()
+    response = render(
+        request,
+        "serviceworker.js",
+        {
+            "version": pwa.cache_version(pages, static_urls),
+            "pages": json.dumps(pages),
+            "static_urls": json.dumps(static_urls),
+        },
+        content_type="application/javascript; charset=utf-8",
+    )
+    return response

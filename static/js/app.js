@@ -1,0 +1,87 @@
+// App shell: service worker registration, the "update available" banner,
+// the install button, iOS add-to-home-screen hint, and the offline notice.
+// Loaded on every page as a module (no inline script: strict CSP).
+
+document.documentElement.classList.add("js");
+
+const updateBanner = document.querySelector("[data-update-banner]");
+const offlineNotice = document.querySelector("[data-offline-notice]");
+
+function showOfflineState() {
+  if (offlineNotice) offlineNotice.hidden = navigator.onLine;
+}
+window.addEventListener("online", showOfflineState);
+window.addEventListener("offline", showOfflineState);
+showOfflineState();
+
+// --- Service worker and updates -------------------------------------------
+// A new worker waits until the person taps "Update now": we never reload a
+// page on our own, so nobody loses their place in the middle of an exercise.
+let updateRequested = false;
+
+function offerUpdate(worker) {
+  if (!updateBanner || !worker) return;
+  updateBanner.hidden = false;
+  updateBanner.querySelector("[data-update-now]").addEventListener(
+    "click",
+    () => {
+      updateRequested = true;
+      worker.postMessage({ type: "SKIP_WAITING" });
+    },
+    { once: true },
+  );
+}
+
+async function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    const registration = await navigator.serviceWorker.register("/serviceworker.js", { scope: "/" });
+    // Only offer an update when a worker already controls the page; the very
+    // first install needs no banner.
+    if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const incoming = registration.installing;
+      if (!incoming) return;
+      incoming.addEventListener("statechange", () => {
+        if (incoming.state === "installed" && navigator.serviceWorker.controller) offerUpdate(incoming);
+      });
+    });
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (updateRequested) window.location.reload();
+    });
+  } catch (error) {
+    // The app still works online without a worker; nothing to tell the person.
+    console.warn("Service worker registration failed", error);
+  }
+}
+registerServiceWorker();
+
+// --- Install ---------------------------------------------------------------
+const installButton = document.querySelector("[data-install]");
+let deferredPrompt = null;
+
+window.addEventListener("beforeinstallprompt", (event) => {
+  event.preventDefault();
+  deferredPrompt = event;
+  if (installButton) installButton.hidden = false;
+});
+
+installButton?.addEventListener("click", async () => {
+  if (!deferredPrompt) return;
+  installButton.hidden = true;
+  deferredPrompt.prompt();
+  await deferredPrompt.userChoice.catch(() => null);
+  deferredPrompt = null;
+});
+
+window.addEventListener("appinstalled", () => {
+  if (installButton) installButton.hidden = true;
+});
+
+// iOS Safari has no install prompt: show the manual steps instead, unless
+// Crest is already running from the home screen.
+const isIos = /iphone|ipad|ipod/i.test(navigator.userAgent) ||
+  (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1);
+const standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+const iosInstall = document.querySelector("[data-ios-install]");
+if (iosInstall && isIos && !standalone) iosInstall.hidden = false;

@@ -1,0 +1,84 @@
+// One lesson page: reading progress, the knowledge check, "mark as done".
+// All of it works offline: answers and explanations are in the page.
+import { lessonProgress, markDone, renderProgress, saveQuizResult } from "./progress.js";
+
+const page = document.querySelector("[data-lesson-page]");
+const slug = page?.dataset.lessonPage;
+
+// --- Reading progress -------------------------------------------------------
+const readingBar = document.querySelector("[data-reading-progress]");
+function updateReading() {
+  if (!readingBar || !page) return;
+  const rect = page.getBoundingClientRect();
+  const scrollable = rect.height - window.innerHeight;
+  const ratio = scrollable <= 0 ? 1 : Math.min(1, Math.max(0, -rect.top / scrollable));
+  readingBar.value = ratio;
+}
+window.addEventListener("scroll", updateReading, { passive: true });
+window.addEventListener("resize", updateReading);
+updateReading();
+
+// --- Knowledge check --------------------------------------------------------
+// The score counts each question's first answer; a person may then try the
+// others to read every explanation.
+const questions = [...document.querySelectorAll("[data-question]")];
+const firstAnswers = new Map();
+const scoreLine = document.querySelector("[data-quiz-score]");
+
+function showAnswer(fieldset, input) {
+  const correct = input.hasAttribute("data-correct");
+  fieldset.querySelectorAll("[data-explanation]").forEach((p) => { p.hidden = true; });
+  fieldset.querySelectorAll(".choice").forEach((c) => c.classList.remove("is-right", "is-wrong"));
+  const choice = input.closest(".choice");
+  choice.classList.add(correct ? "is-right" : "is-wrong");
+  choice.querySelector("[data-explanation]").hidden = false;
+  const feedback = fieldset.querySelector("[data-feedback]");
+  if (correct) {
+    feedback.textContent = "That’s right.";
+  } else {
+    const right = fieldset.querySelector("[data-correct]");
+    right.closest(".choice").classList.add("is-right");
+    right.closest(".choice").querySelector("[data-explanation]").hidden = false;
+    feedback.textContent = "Not quite. The right answer is marked below it.";
+  }
+}
+
+questions.forEach((fieldset, index) => {
+  fieldset.addEventListener("change", (event) => {
+    const input = event.target;
+    if (!(input instanceof HTMLInputElement)) return;
+    if (!firstAnswers.has(index)) firstAnswers.set(index, input.hasAttribute("data-correct"));
+    showAnswer(fieldset, input);
+    if (firstAnswers.size === questions.length) {
+      const score = [...firstAnswers.values()].filter(Boolean).length;
+      saveQuizResult(slug, score, questions.length);
+      scoreLine.textContent = `You got ${score} of ${questions.length} right first time. Your result is saved on this phone.`;
+      document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: questions.length } }));
+    }
+  });
+});
+
+// --- Mark as done -----------------------------------------------------------
+const doneButton = document.querySelector("[data-mark-done]");
+const doneMessage = document.querySelector("[data-done-message]");
+
+function showDone() {
+  doneButton.textContent = "Done ✓";
+  doneButton.disabled = true;
+  document.querySelectorAll("[data-lesson-page] [data-lesson-status]").forEach((el) => { el.textContent = "Done"; });
+}
+
+if (slug && lessonProgress(slug).doneAt) showDone();
+
+doneButton?.addEventListener("click", () => {
+  if (markDone(slug)) {
+    showDone();
+    doneMessage.textContent = "Saved. Well done for taking the time.";
+    document.dispatchEvent(new CustomEvent("crest:lesson-done", { detail: { slug } }));
+  } else {
+    doneMessage.textContent = "This browser would not let Crest save. Your progress could not be kept.";
+  }
+  renderProgress();
+});
+
+renderProgress();

@@ -1,0 +1,78 @@
+// Lesson progress and quiz results kept in this browser (no account needed).
+// Shape: { [slug]: { doneAt?: ISO string, score?: number, total?: number } }
+// Storage can fail (private mode, quota); reads then give empty progress and
+// writes report false, so pages still work.
+
+const KEY = "crest:lessons:v1";
+
+export function readProgress() {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(KEY) || "{}");
+    return parsed && typeof parsed === "object" ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function write(progress) {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(progress));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function lessonProgress(slug) {
+  return readProgress()[slug] || {};
+}
+
+export function markDone(slug) {
+  const progress = readProgress();
+  const entry = progress[slug] || {};
+  if (!entry.doneAt) entry.doneAt = new Date().toISOString();
+  progress[slug] = entry;
+  return write(progress);
+}
+
+export function saveQuizResult(slug, score, total) {
+  const progress = readProgress();
+  progress[slug] = { ...(progress[slug] || {}), score, total, quizAt: new Date().toISOString() };
+  return write(progress);
+}
+
+export function doneCount(slugs) {
+  const progress = readProgress();
+  return slugs.filter((slug) => progress[slug]?.doneAt).length;
+}
+
+// Fill in every course summary and lesson status on the page.
+export function renderProgress(root = document) {
+  const progress = readProgress();
+  root.querySelectorAll("[data-course-slugs]").forEach((summary) => {
+    const slugs = summary.dataset.courseSlugs.split(" ").filter(Boolean);
+    const done = doneCount(slugs);
+    summary.querySelectorAll("[data-course-done]").forEach((el) => { el.textContent = String(done); });
+    summary.querySelectorAll("[data-course-progress]").forEach((bar) => {
+      bar.max = Math.max(slugs.length, 1);
+      bar.value = done;
+    });
+    const next = slugs.find((slug) => !progress[slug]?.doneAt);
+    const cont = summary.querySelector("[data-continue]");
+    if (cont && next && done > 0) {
+      cont.href = `/lessons/${next}/`;
+      cont.textContent = "Continue where you left off";
+    } else if (cont && done === slugs.length && slugs.length) {
+      cont.textContent = "Review the lessons";
+    }
+  });
+  root.querySelectorAll("[data-lesson]").forEach((item) => {
+    const status = item.querySelector("[data-lesson-status]");
+    const entry = progress[item.dataset.lesson];
+    if (!status) return;
+    if (entry?.doneAt) {
+      item.classList.add("is-done");
+      status.textContent = entry.total ? `Done · ${entry.score} of ${entry.total} right` : "Done";
+    }
+  });
+}

@@ -193,8 +193,8 @@ PWA_APP_ICONS = [
 PWA_APP_ICONS_APPLE = [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]
 PWA_APP_SPLASH_SCREEN = []
 PWA_APP_SHORTCUTS = [
-    {"name": "Craving tools", "short_name": "Tools", "url": "/craving/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
-    {"name": "Help now", "short_name": "Help", "url": "/help/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
+    {"name": "Tools", "short_name": "Tools", "url": "/craving/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
+    {"name": "Help", "short_name": "Help", "url": "/help/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
 ]
 
 # Lessons are Markdown files in the repo, loaded by `migrate`.

@@ -1,0 +1,85 @@
+import json
+import re
+
+import pytest
+from django.urls import reverse
+
+from lessons.models import Lesson
+
+pytestmark = pytest.mark.django_db
+
+
+def test_manifest_is_neutral_installable_and_has_shortcuts(client):
+    manifest = json.loads(client.get("/manifest.json").content)
+    assert manifest["name"] == manifest["short_name"] == "Crest"
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/" and manifest["scope"] == "/"
+    sizes = {(icon["sizes"], icon.get("purpose", "any")) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    assert {s["url"] for s in manifest["shortcuts"]} == {"/craving/", "/help/"}
+    words = json.dumps(manifest).lower()
+    for word in ("heroin", "opioid", "drug", "addict", "recovery", "craving"):
+        assert word not in words.replace('"/craving/"', ""), word
+
+
+def service_worker(client) -> tuple[str, dict]:
+    response = client.get("/serviceworker.js")
+    body = response.content.decode()
+    constants = {
+        name: json.loads(re.search(rf"const {name} = (\[.*?\]);", body).group(1))
+        for name in ("PRECACHE_PAGES", "PRECACHE_STATIC")
+    }
+    constants["VERSION"] = re.search(r'const VERSION = "(\w+)";', body).group(1)
+    return response, constants
+
+
+def test_service_worker_is_ours_served_fresh_and_precaches_every_lesson(client):
+    response, sw = service_worker(client)
+    assert response["Content-Type"].startswith("application/javascript")
+    assert "no-cache" in response["Cache-Control"]
+    for url in ["/", "/lessons/", "/craving/", "/help/", "/offline/"]:
+        assert url in sw["PRECACHE_PAGES"]
+    for lesson in Lesson.objects.published():
+        assert lesson.get_absolute_url() in sw["PRECACHE_PAGES"]
+    assert any(url.endswith(".css") for url in sw["PRECACHE_STATIC"])
+    assert any("/js/app" in url for url in sw["PRECACHE_STATIC"])
+
+
+def test_service_worker_version_changes_when_a_lesson_changes_and_only_then(client):
+    _, first = service_worker(client)
+    _, again = service_worker(client)
+    assert first["VERSION"] == again["VERSION"]
+    lesson = Lesson.objects.first()
+    lesson.body += "\nOne more sentence."
+    lesson.save()
+    _, changed = service_worker(client)
+    assert changed["VERSION"] != first["VERSION"]
+
+
+def test_service_worker_never_caches_the_api_signed_in_areas_or_non_get(client):
+    body = client.get("/serviceworker.js").content.decode()
+    assert 'request.method !== "GET"' in body
+    for prefix in ("api", "clinic", "accounts", "admin", "me", "join"):
+        assert f"/^\\/{prefix}\\//" in body
+
+
+def test_healthz_answers_when_the_database_does(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_healthz_says_503_when_the_database_is_down(client, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 503
+
+
+def test_pages_send_a_strict_content_security_policy(client):
+    csp = client.get("/")["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp

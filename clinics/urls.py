@@ -1,3 +1,22 @@
+from django.urls import path
+
+from . import views
+
 app_name = "clinics"
 
-urlpatterns: list = []
+# Included at the site root: routes carry their full prefix.
+urlpatterns = [
+    path("clinic/", views.dashboard, name="dashboard"),
+    path("clinic/patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("clinic/assign/", views.assign, name="assign"),
+    path("clinic/assignments/<int:pk>/due/", views.assignment_due, name="assignment_due"),
+    path("clinic/assignments/<int:pk>/withdraw/", views.assignment_withdraw, name="assignment_withdraw"),
+    path("clinic/invites/", views.invite_list, name="invite_list"),
+    path("clinic/invites/<int:pk>/", views.invite_detail, name="invite_detail"),
+    path("clinic/export.csv", views.export_csv, name="export_csv"),
+    path("clinic/audit/", views.audit_log, name="audit_log"),
+    path("clinic/staff/", views.staff, name="staff"),
+    path("join/<str:code>/", views.join, name="join"),
+    path("api/v1/me/assignments/", views.api_assignments, name="api_assignments"),
+    path("api/v1/progress/", views.api_progress, name="api_progress"),
+]

@@ -1,0 +1,138 @@
+"""Accounts: generated usernames and passphrases, "my data" export, account
+deletion and signing out everywhere."""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+User = get_user_model()
+
+# Short, neutral, easy-to-spell words: nothing about drugs or treatment, so a
+# username or passphrase seen over a shoulder gives nothing away.
+WORDS = """
+acorn amber apple arch aspen autumn badge bamboo basil bay beach beacon bell
+berry birch bison bloom blue boat bolt branch brave breeze brick bridge brook
+cabin cactus calm candle canoe canyon cape cedar chalk cherry clay cliff cloud
+clover coast comet coral cosmos cotton creek crest crow daisy dawn delta desert
+dew dove drift dune eagle echo elm ember fable fern field finch fjord flint
+forest fox frost garden gem glade glow granite grove harbor hazel heron hill
+honey horizon island ivy jade jasmine juniper kayak kestrel kite lagoon lake
+lantern lark laurel leaf lemon lily linen lotus maple marble meadow melon mesa
+mint moon moss mountain nectar nest north oak oasis ocean olive opal orbit
+orchard otter owl palm pebble pepper pine planet plum pond poppy prairie quartz
+quill rain raven reed ridge river robin rose sage salt sand season shell shore
+sky slate snow sparrow spruce star stone stream summit sun swan thistle thunder
+tide timber trail tulip valley velvet violet walnut wave willow wind winter
+wren yarrow zephyr
+""".split()
+
+
+def username_suggest() -> str:
+    """Two words and three digits, e.g. "maple-heron-482": easy to read out,
+    no real name in it."""
+    return f"{secrets.choice(WORDS)}-{secrets.choice(WORDS)}-{secrets.randbelow(900) + 100}"
+
+
+def passphrase_suggest(*, words: int = 4) -> str:
+    """Four random words (about 32 bits from this list): plenty against online
+    guessing with login throttling, and far easier to keep than a jumble."""
+    return "-".join(secrets.choice(WORDS) for _ in range(words))
+
+
+def username_suggest_free(*, attempts: int = 20) -> str:
+    """A suggested username that no account uses yet."""
+    for _ in range(attempts):
+        candidate = username_suggest()
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
+    return f"{username_suggest()}-{secrets.randbelow(10_000)}"
+
+
+def set_password_path(*, user) -> str:
+    """The one-time "set your password" link for a new staff member. It stops
+    working once a password is set (the token covers the password hash)."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("accounts:set_password", kwargs={"uidb64": uidb64, "token": token})
+
+
+def sessions_end_all(*, user) -> None:
+    """Sign out of every device: bumping the generation changes the session
+    auth hash, so every existing session fails its check on its next request."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+
+
+def account_export(*, user) -> dict:
+    """Everything the server holds about this person, as plain data."""
+    from clinics.models import Assignment, AuditEvent, LessonProgress
+
+    data: dict = {
+        "exported_at": timezone.now().isoformat(),
+        "account": {
+            "username": user.username,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "clinic": None,
+        "assignments": [],
+        "lesson_progress": [],
+        "clinic_access_log": [],
+    }
+    patient = getattr(user, "patient", None)
+    if patient is None:
+        return data
+    data["clinic"] = {"name": patient.clinic.name, "your_label_there": patient.label, "joined": patient.created_at.isoformat()}
+    for assignment in Assignment.objects.for_patient(patient).select_related("lesson"):
+        data["assignments"].append(
+            {
+                "lesson": assignment.lesson.slug,
+                "title": assignment.lesson.title,
+                "due_date": assignment.due_date.isoformat(),
+                "note": assignment.note,
+                "assigned_at": assignment.created_at.isoformat(),
+                "withdrawn_at": assignment.withdrawn_at.isoformat() if assignment.withdrawn_at else None,
+            }
+        )
+    for progress in LessonProgress.objects.filter(patient=patient).select_related("lesson"):
+        data["lesson_progress"].append(
+            {
+                "lesson": progress.lesson.slug,
+                "completed_at": progress.completed_at.isoformat() if progress.completed_at else None,
+                "score": progress.score,
+                "total": progress.total,
+            }
+        )
+    # Who at the clinic looked at this person's data, and when.
+    for event in AuditEvent.objects.filter(patient=patient):
+        data["clinic_access_log"].append(
+            {"when": event.created_at.isoformat(), "who": event.actor_username, "what": event.get_action_display()}
+        )
+    return data
+
+
+@transaction.atomic
+def account_delete(*, user) -> None:
+    """Delete the account and its server data for good: the patient record,
+    assignments and progress go with it (cascade). The clinic's audit log
+    keeps its label and notes that the account was deleted."""
+    from clinics.models import AuditEvent
+
+    patient = getattr(user, "patient", None)
+    if patient is not None:
+        AuditEvent.objects.create(
+            clinic=patient.clinic,
+            actor=None,
+            actor_username="",
+            action=AuditEvent.Action.ACCOUNT_DELETED,
+            patient=None,
+            patient_label=patient.label,
+        )
+    user.delete()

@@ -1,0 +1,102 @@
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
+
+from lessons.models import Lesson
+
+from .models import Clinic, Membership, Patient
+
+User = get_user_model()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class InviteForm(forms.Form):
+    label = forms.CharField(
+        max_length=100,
+        label="Label for this patient",
+        help_text="Your clinic's own label, e.g. initials or a chart number. The patient never has to give a name.",
+    )
+
+
+class PatientChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Patient) -> str:
+        return obj.label
+
+
+class AssignForm(forms.Form):
+    patients = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.CheckboxSelectMultiple)
+    lessons = forms.ModelMultipleChoiceField(queryset=Lesson.objects.none(), widget=forms.CheckboxSelectMultiple)
+    due_date = forms.DateField(widget=DateInput())
+    note = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text="Optional. The patient sees this note.")
+
+    def __init__(self, *args, clinic: Clinic, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Scoped: a patient id from another clinic is simply "not a valid choice".
+        self.fields["patients"].queryset = Patient.objects.for_clinic(clinic)
+        self.fields["lessons"].queryset = Lesson.objects.published()
+        if not self.is_bound:
+            self.initial.setdefault("due_date", timezone.localdate() + timedelta(days=7))
+
+    def clean_due_date(self):
+        due = self.cleaned_data["due_date"]
+        if due < timezone.localdate():
+            raise forms.ValidationError("The due date cannot be in the past.")
+        return due
+
+
+class DueDateForm(forms.Form):
+    due_date = forms.DateField(widget=DateInput(), label="New due date")
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="They sign in with this. Letters, digits and @ . + - _ only.")
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        User.username_validator(username)
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken.")
+        return username
+
+
+class JoinForm(forms.Form):
+    username = forms.CharField(
+        max_length=150,
+        help_text="Not your real name. You can keep the one we suggest.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    passphrase = forms.CharField(
+        min_length=10,
+        max_length=128,
+        help_text="At least 10 characters. You can keep the one we suggest: write it down somewhere safe.",
+        # A visible field on purpose: the person needs to read the passphrase
+        # to keep it. The page is never cached.
+        widget=forms.TextInput(attrs={"autocomplete": "new-password", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        User.username_validator(username)
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken. Please choose another.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        if "username" in cleaned and "passphrase" in cleaned:
+            try:
+                validate_password(cleaned["passphrase"], User(username=cleaned["username"]))
+            except forms.ValidationError as error:
+                self.add_error("passphrase", error)
+        return cleaned

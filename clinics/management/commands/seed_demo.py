@@ -1,0 +1,78 @@
+"""A demo clinic to click around in: `make run` calls this. Refused when debug
+is off (the passwords are printed and public). Safe to run twice: it finds
+what it made before and resets the demo passwords to the printed ones."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from clinics import services
+from clinics.models import Clinic, Membership, Patient
+from lessons.models import Lesson
+
+User = get_user_model()
+
+CLINIC = {"slug": "demo", "name": "Riverside Demo Clinic"}
+# (role printed, username, password, membership role or None for a patient, patient label)
+LOGINS = [
+    ("clinic-admin", "demo-admin", "demo-admin-pass-2026", Membership.Role.ADMIN, None),
+    ("clinician", "demo-clinician", "demo-clinician-pass-2026", Membership.Role.CLINICIAN, None),
+    ("patient", "demo-patient", "demo-patient-pass-2026", None, "DP-001"),
+]
+EXTRA_PATIENTS = ["AB-102", "CK-117", "MR-203"]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) a demo clinic with staff and patients, and print the logins. Debug only."
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo is for development only and is refused when DJANGO_DEBUG is off.")
+        with transaction.atomic():
+            clinic, _ = Clinic.objects.get_or_create(slug=CLINIC["slug"], defaults={"name": CLINIC["name"]})
+            users = {}
+            for role_name, username, password, membership_role, label in LOGINS:
+                user, _ = User.objects.get_or_create(username=username)
+                user.set_password(password)
+                user.save()
+                users[role_name] = user
+                if membership_role:
+                    Membership.objects.update_or_create(user=user, defaults={"clinic": clinic, "role": membership_role})
+                else:
+                    Patient.objects.get_or_create(user=user, defaults={"clinic": clinic, "label": label})
+            patients = [users["patient"].patient]
+            for label in EXTRA_PATIENTS:
+                user, _ = User.objects.get_or_create(username=f"demo-{label.lower()}")
+                if user.has_usable_password():
+                    user.set_unusable_password()  # no printed login: they only fill the dashboard
+                    user.save()
+                patient, _ = Patient.objects.get_or_create(user=user, defaults={"clinic": clinic, "label": label})
+                patients.append(patient)
+            self._assign(clinic, users["clinician"], patients)
+        for role_name, username, password, _, _ in LOGINS:
+            self.stdout.write(f"login {role_name} {username} {password}")
+
+    def _assign(self, clinic: Clinic, clinician, patients: list[Patient]) -> None:
+        course = list(Lesson.objects.course()[:3])
+        if not course:
+            return
+        today = timezone.localdate()
+        # Existing assignments are updated, not duplicated (assignments_create upserts).
+        services.assignments_create(
+            clinician=clinician, clinic=clinic, patients=patients, lessons=course[:2], due_date=today + timedelta(days=5)
+        )
+        first = course[0]
+        # One patient has done the first lesson with its check; one is overdue.
+        services.progress_record(
+            patient=patients[1],
+            item=services.ProgressInput(slug=first.slug, done=True, score=len(first.quiz), total=len(first.quiz)),
+        )
+        if len(course) > 2:
+            overdue = services.assignments_create(
+                clinician=clinician, clinic=clinic, patients=[patients[2]], lessons=[course[2]], due_date=today
+            )[0]
+            type(overdue).objects.filter(pk=overdue.pk).update(due_date=today - timedelta(days=3))

@@ -1,0 +1,273 @@
+"""Clinics, their staff, their patients, what is assigned, what is done,
+and the audit log of who looked at whose data."""
+
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from lessons.models import Lesson
+
+INVITE_LIFETIME = timedelta(days=7)
+
+
+def new_invite_code() -> str:
+    # 16 random bytes: unguessable, and short enough for a QR code a cheap
+    # phone camera reads at arm's length.
+    return secrets.token_urlsafe(16)
+
+
+def default_invite_expiry():
+    return timezone.now() + INVITE_LIFETIME
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A staff member of one clinic. One clinic per staff login keeps every
+    clinic page scoped by `request.clinic` with no clinic picker."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Clinic admin"
+        CLINICIAN = "clinician", "Clinician"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clinic", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.clinic})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class PatientQuerySet(models.QuerySet):
+    def for_clinic(self, clinic: Clinic) -> "PatientQuerySet":
+        """Patients of one clinic; every clinic page starts here."""
+        return self.filter(clinic=clinic)
+
+    def with_progress(self, *, today: date | None = None) -> "PatientQuerySet":
+        """Annotate assigned / done / overdue counts and last activity, each as
+        one correlated subquery, so a page of patients is one query whatever
+        its size. An assignment counts as done when the patient has completed
+        its lesson (even before it was assigned: they have done the reading)."""
+        today = today or timezone.localdate()
+        active = Assignment.objects.filter(patient=OuterRef("pk"), withdrawn_at__isnull=True)
+        completed = LessonProgress.objects.filter(
+            patient=OuterRef("patient"), lesson=OuterRef("lesson"), completed_at__isnull=False
+        )
+
+        def count(queryset: models.QuerySet) -> Coalesce:
+            grouped = queryset.order_by().values("patient").annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
+
+        last_progress = (
+            LessonProgress.objects.filter(patient=OuterRef("pk")).order_by().values("patient")
+            .annotate(last=Max("updated_at")).values("last")
+        )
+        return self.annotate(
+            assigned_count=count(active),
+            done_count=count(active.filter(Exists(completed))),
+            overdue_count=count(active.filter(~Exists(completed), due_date__lt=today)),
+            last_activity=Subquery(last_progress),
+        )
+
+    def overdue(self) -> "PatientQuerySet":
+        return self.filter(overdue_count__gt=0)
+
+    def not_started(self) -> "PatientQuerySet":
+        """Something is assigned and none of it is done yet."""
+        return self.filter(assigned_count__gt=0, done_count=0)
+
+
+class Patient(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="patients")
+    label = models.CharField(
+        max_length=100, help_text="The clinic's own label for this person (initials, chart number). Never shown to others."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["label", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return reverse("clinics:patient_detail", kwargs={"pk": self.pk})
+
+
+class InviteQuerySet(models.QuerySet):
+    def usable(self, *, now=None) -> "InviteQuerySet":
+        """Not used and not expired."""
+        return self.filter(used_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class Invite(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="invites")
+    label = models.CharField(max_length=100, help_text="The clinic's label for the person invited.")
+    code = models.CharField(max_length=64, unique=True, default=new_invite_code, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=default_invite_expiry)
+    used_at = models.DateTimeField(null=True, blank=True)
+    patient = models.OneToOneField(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="invite")
+
+    objects = InviteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invite for {self.label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("clinics:invite_detail", kwargs={"pk": self.pk})
+
+    def get_join_url(self) -> str:
+        return reverse("clinics:join", kwargs={"code": self.code})
+
+    @property
+    def is_used(self) -> bool:
+        return self.used_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return not self.is_used and self.expires_at <= timezone.now()
+
+    @property
+    def status(self) -> str:
+        if self.is_used:
+            return "used"
+        return "expired" if self.is_expired else "open"
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def active(self) -> "AssignmentQuerySet":
+        return self.filter(withdrawn_at__isnull=True)
+
+    def for_clinic(self, clinic: Clinic) -> "AssignmentQuerySet":
+        return self.filter(patient__clinic=clinic)
+
+    def for_patient(self, patient: Patient) -> "AssignmentQuerySet":
+        return self.filter(patient=patient)
+
+    def with_completion(self) -> "AssignmentQuerySet":
+        """Annotate the patient's completion of the assigned lesson (date,
+        score, total) in the same query, instead of one lookup per row."""
+        progress = LessonProgress.objects.filter(patient=OuterRef("patient"), lesson=OuterRef("lesson"))
+        return self.annotate(
+            completed_at=Subquery(progress.values("completed_at")[:1]),
+            score=Subquery(progress.values("score")[:1]),
+            total=Subquery(progress.values("total")[:1]),
+        )
+
+
+class Assignment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assignments")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="assignments")
+    due_date = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "lesson__order", "pk"]
+        constraints = [
+            # Assigning a lesson that is already assigned updates it instead.
+            models.UniqueConstraint(
+                fields=["patient", "lesson"], condition=Q(withdrawn_at__isnull=True), name="one_active_assignment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson} for {self.patient} (due {self.due_date})"
+
+
+class LessonProgress(models.Model):
+    """What a patient has done with one lesson, as recorded on the server.
+
+    One row per patient and lesson: completing again does not add a row.
+    `completed_at` is the first time they marked it done; the quiz keeps the
+    best score (a person retaking the check to read every explanation should
+    not lower what their clinic sees)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "lesson progress"
+        constraints = [models.UniqueConstraint(fields=["patient", "lesson"], name="one_progress_per_lesson")]
+
+    def __str__(self) -> str:
+        return f"{self.patient} · {self.lesson}"
+
+
+class AuditEvent(models.Model):
+    """Append-only: written by services, readable by clinic admins, never
+    edited or deleted through the app (the admin is read-only too). Labels
+    are copied so the record survives a deleted account."""
+
+    class Action(models.TextChoices):
+        PATIENT_VIEWED = "patient_viewed", "Viewed patient page"
+        EXPORTED = "exported", "Exported progress (CSV)"
+        INVITE_CREATED = "invite_created", "Created invite"
+        PATIENT_JOINED = "patient_joined", "Patient joined"
+        ASSIGNED = "assigned", "Assigned lessons"
+        DUE_CHANGED = "due_changed", "Changed due date"
+        WITHDRAWN = "withdrawn", "Withdrew assignment"
+        STAFF_ADDED = "staff_added", "Added staff member"
+        ACCOUNT_DELETED = "account_deleted", "Patient deleted their account"
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    patient_label = models.CharField(max_length=100, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.patient_label}"
+

@@ -1,0 +1,300 @@
+"""Writes and multi-model steps for clinics. Views call these; nothing here
+reads the request."""
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lessons.models import Lesson
+
+from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
+
+User = get_user_model()
+
+
+class InviteUnavailable(Exception):
+    """The code is unknown, used or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "unknown" | "used" | "expired"
+
+
+class ProgressError(ValueError):
+    """Bad progress input; the message is safe to show."""
+
+
+# --- Audit -------------------------------------------------------------------
+
+
+def audit_record(
+    *, actor, clinic: Clinic, action: str, patient: Patient | None = None, detail: str = ""
+) -> AuditEvent:
+    """Append one line to the clinic's audit log."""
+    return AuditEvent.objects.create(
+        clinic=clinic,
+        actor=actor,
+        actor_username=getattr(actor, "username", "") or "",
+        action=action,
+        patient=patient,
+        patient_label=patient.label if patient else "",
+        detail=detail[:500],
+    )
+
+
+# --- Staff -------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_create(*, clinic: Clinic, added_by, username: str, role: str = Membership.Role.CLINICIAN) -> User:
+    """A new clinician (or admin) of this clinic, with no usable password:
+    they set their own through a one-time link (accounts.services.set_password_path)."""
+    user = User(username=username)
+    user.set_unusable_password()
+    user.save()
+    Membership.objects.create(user=user, clinic=clinic, role=role)
+    audit_record(actor=added_by, clinic=clinic, action=AuditEvent.Action.STAFF_ADDED, detail=f"{username} ({role})")
+    return user
+
+
+# --- Invites and joining -----------------------------------------------------
+
+
+def invite_create(*, clinic: Clinic, created_by, label: str, lifetime: timedelta | None = None) -> Invite:
+    invite = Invite(clinic=clinic, created_by=created_by, label=label.strip())
+    if lifetime is not None:
+        invite.expires_at = timezone.now() + lifetime
+    invite.save()
+    audit_record(actor=created_by, clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail=invite.label)
+    return invite
+
+
+def invite_check(*, code: str) -> Invite:
+    """The invite for this code if it can still be used; InviteUnavailable otherwise."""
+    invite = Invite.objects.select_related("clinic").filter(code=code).first()
+    if invite is None:
+        raise InviteUnavailable("unknown")
+    if invite.is_used:
+        raise InviteUnavailable("used")
+    if invite.is_expired:
+        raise InviteUnavailable("expired")
+    return invite
+
+
+@transaction.atomic
+def invite_redeem(*, code: str, username: str, password: str) -> Patient:
+    """Create the patient's account from an invite, once.
+
+    The invite is claimed with a conditional UPDATE (used_at IS NULL and not
+    expired): of two people submitting the same code at once, exactly one
+    UPDATE matches a row; the other gets InviteUnavailable. A failure after
+    that (say, a username taken a moment ago) rolls the claim back too."""
+    invite = invite_check(code=code)
+    now = timezone.now()
+    claimed = Invite.objects.usable(now=now).filter(pk=invite.pk).update(used_at=now)
+    if claimed != 1:
+        raise InviteUnavailable("used")
+    user = User(username=username)
+    validate_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise ValueError("That username is taken. Please choose another.") from error
+    patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label)
+    Invite.objects.filter(pk=invite.pk).update(patient=patient)
+    audit_record(actor=user, clinic=invite.clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient)
+    return patient
+
+
+# --- Assignments -------------------------------------------------------------
+
+
+@transaction.atomic
+def assignments_create(
+    *,
+    clinician,
+    clinic: Clinic,
+    patients: Iterable[Patient],
+    lessons: Iterable[Lesson],
+    due_date: date,
+    note: str = "",
+) -> list[Assignment]:
+    """Assign every lesson to every patient in one step. A lesson already
+    assigned (and not withdrawn) to a patient gets the new due date and note
+    instead of a second copy."""
+    patients = list(patients)
+    lessons = list(lessons)
+    if any(patient.clinic_id != clinic.pk for patient in patients):
+        raise ValueError("patients must belong to the clinic")
+    existing = {
+        (a.patient_id, a.lesson_id): a
+        for a in Assignment.objects.select_for_update().active().filter(patient__in=patients, lesson__in=lessons)
+    }
+    result = []
+    for patient in patients:
+        for lesson in lessons:
+            assignment = existing.get((patient.pk, lesson.pk))
+            if assignment is None:
+                assignment = Assignment.objects.create(
+                    patient=patient, lesson=lesson, due_date=due_date, note=note, assigned_by=clinician
+                )
+            else:
+                assignment.due_date = due_date
+                assignment.note = note
+                assignment.save(update_fields=["due_date", "note"])
+            result.append(assignment)
+        audit_record(
+            actor=clinician,
+            clinic=clinic,
+            action=AuditEvent.Action.ASSIGNED,
+            patient=patient,
+            detail=f"{', '.join(lesson.slug for lesson in lessons)} due {due_date.isoformat()}",
+        )
+    return result
+
+
+@transaction.atomic
+def assignment_change_due(*, clinician, assignment: Assignment, due_date: date) -> Assignment:
+    old = assignment.due_date
+    assignment.due_date = due_date
+    assignment.save(update_fields=["due_date"])
+    audit_record(
+        actor=clinician,
+        clinic=assignment.patient.clinic,
+        action=AuditEvent.Action.DUE_CHANGED,
+        patient=assignment.patient,
+        detail=f"{assignment.lesson.slug}: {old.isoformat()} → {due_date.isoformat()}",
+    )
+    return assignment
+
+
+@transaction.atomic
+def assignment_withdraw(*, clinician, assignment: Assignment) -> Assignment:
+    """Withdraw (not delete): the patient no longer sees it; the record stays."""
+    if assignment.withdrawn_at is None:
+        assignment.withdrawn_at = timezone.now()
+        assignment.save(update_fields=["withdrawn_at"])
+        audit_record(
+            actor=clinician,
+            clinic=assignment.patient.clinic,
+            action=AuditEvent.Action.WITHDRAWN,
+            patient=assignment.patient,
+            detail=assignment.lesson.slug,
+        )
+    return assignment
+
+
+# --- Progress from the patient's phone ---------------------------------------
+
+
+@dataclass
+class ProgressInput:
+    slug: str
+    done: bool
+    score: int | None
+    total: int | None
+
+
+def progress_parse(data: object) -> ProgressInput:
+    """Validate one progress item from JSON; ProgressError says what is wrong."""
+    if not isinstance(data, dict):
+        raise ProgressError("Expected a JSON object.")
+    slug = data.get("slug")
+    if not isinstance(slug, str) or not slug:
+        raise ProgressError("slug is required.")
+    done = data.get("done", False)
+    if not isinstance(done, bool):
+        raise ProgressError("done must be true or false.")
+    score, total = data.get("score"), data.get("total")
+    if (score is None) != (total is None):
+        raise ProgressError("score and total go together.")
+    if score is not None:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (score, total)):
+            raise ProgressError("score and total must be whole numbers.")
+        if not 0 <= score <= total:
+            raise ProgressError("score must be between 0 and total.")
+    if not done and score is None:
+        raise ProgressError("Nothing to record: send done or a score.")
+    return ProgressInput(slug=slug, done=done, score=score, total=total)
+
+
+@transaction.atomic
+def progress_record(*, patient: Patient, item: ProgressInput) -> LessonProgress:
+    """Record a lesson done and/or its quiz result. Idempotent: one row per
+    patient and lesson; the first completion time is kept, and the best quiz
+    score (see LessonProgress)."""
+    lesson = Lesson.objects.published().filter(slug=item.slug).first()
+    if lesson is None:
+        raise ProgressError("No such lesson.")
+    if item.total is not None and item.total != len(lesson.quiz):
+        raise ProgressError("total does not match this lesson's check.")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            progress, _ = LessonProgress.objects.get_or_create(patient=patient, lesson=lesson)
+    except IntegrityError:
+        # Another request created it between our read and our insert.
+        pass
+    progress = LessonProgress.objects.select_for_update().get(patient=patient, lesson=lesson)
+    changed = False
+    if item.done and progress.completed_at is None:
+        progress.completed_at = now
+        changed = True
+    if item.score is not None and (progress.score is None or item.score > progress.score):
+        progress.score, progress.total = item.score, item.total
+        changed = True
+    if changed or progress.updated_at is None:
+        progress.updated_at = now
+        progress.save()
+    return progress
+
+
+# --- Export ------------------------------------------------------------------
+
+CSV_HEADER = ["patient", "lesson", "due_date", "status", "completed_at", "score", "total", "note"]
+
+
+def _csv_safe(value: object) -> str:
+    """Keep spreadsheet apps from running a cell as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def progress_export_csv(*, clinic: Clinic, actor, today: date | None = None) -> str:
+    """Every active assignment of the clinic with its status, as CSV; written
+    to the audit log."""
+    today = today or timezone.localdate()
+    rows = (
+        Assignment.objects.for_clinic(clinic).active().with_completion()
+        .select_related("patient", "lesson").order_by("patient__label", "patient_id", "due_date", "lesson__order")
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for a in rows:
+        status = "done" if a.completed_at else ("overdue" if a.due_date < today else "open")
+        writer.writerow(
+            [
+                _csv_safe(a.patient.label),
+                a.lesson.slug,
+                a.due_date.isoformat(),
+                status,
+                a.completed_at.isoformat() if a.completed_at else "",
+                "" if a.score is None else a.score,
+                "" if a.total is None else a.total,
+                _csv_safe(a.note),
+            ]
+        )
+        count += 1
+    audit_record(actor=actor, clinic=clinic, action=AuditEvent.Action.EXPORTED, detail=f"{count} rows")
+    return out.getvalue()

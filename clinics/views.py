@@ -1,0 +1,387 @@
+"""Clinic pages (staff only, scoped to the staff member's clinic), the
+patient's join page, and the small JSON API the patient's phone uses.
+
+Every view here is `never_cache`: the service worker never stores a response
+marked no-store/private, so a shared phone keeps no copy of clinic data."""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+
+import segno
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
+
+from . import services
+from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
+from .models import Assignment, AuditEvent, Invite, LessonProgress, Membership, Patient
+
+PAGE_SIZE = 25
+
+
+def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) -> Callable:
+    """Signed-in staff of a clinic only. Sets request.membership and
+    request.clinic. Anonymous people go to the login page; anyone else
+    (patients, other users, clinicians on admin pages) gets a 404, so the
+    page's existence is not confirmed."""
+
+    def decorator(view_func: Callable) -> Callable:
+        @wraps(view_func)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = Membership.objects.select_related("clinic").filter(user=request.user).first()
+            if membership is None or (admin and not membership.is_admin):
+                raise Http404
+            request.membership = membership
+            request.clinic = membership.clinic
+            return view_func(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
+
+
+# --- Dashboard ---------------------------------------------------------------
+
+FILTERS = {"all": "Everyone", "overdue": "Overdue", "not_started": "Not started"}
+
+
+@never_cache
+@clinic_staff_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    show = request.GET.get("show", "all")
+    if show not in FILTERS:
+        show = "all"
+    query = request.GET.get("q", "").strip()[:100]
+    patients = Patient.objects.for_clinic(request.clinic).with_progress()
+    if query:
+        patients = patients.filter(label__icontains=query)
+    if show == "overdue":
+        patients = patients.overdue()
+    elif show == "not_started":
+        patients = patients.not_started()
+    page = Paginator(patients.order_by("label", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "clinics/dashboard.html",
+        {"page": page, "show": show, "filters": FILTERS, "query": query, "today": timezone.localdate()},
+    )
+
+
+# --- One patient -------------------------------------------------------------
+
+
+@never_cache
+@clinic_staff_required
+@require_GET
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
+    assignments = list(
+        Assignment.objects.for_patient(patient).with_completion().select_related("lesson")
+        .order_by("withdrawn_at", "due_date", "lesson__order")
+    )
+    active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
+    other_progress = list(
+        LessonProgress.objects.filter(patient=patient).exclude(Exists(active_lessons)).select_related("lesson")
+        .order_by("lesson__order")
+    )
+    services.audit_record(
+        actor=request.user, clinic=request.clinic, action=AuditEvent.Action.PATIENT_VIEWED, patient=patient
+    )
+    return render(
+        request,
+        "clinics/patient_detail.html",
+        {
+            "patient": patient,
+            "assignments": assignments,
+            "other_progress": other_progress,
+            "today": timezone.localdate(),
+            "due_form": DueDateForm(),
+        },
+    )
+
+
+# --- Assigning ---------------------------------------------------------------
+
+
+@never_cache
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def assign(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = AssignForm(request.POST, clinic=request.clinic)
+        if form.is_valid():
+            patients = list(form.cleaned_data["patients"])
+            lessons = list(form.cleaned_data["lessons"])
+            services.assignments_create(
+                clinician=request.user,
+                clinic=request.clinic,
+                patients=patients,
+                lessons=lessons,
+                due_date=form.cleaned_data["due_date"],
+                note=form.cleaned_data["note"],
+            )
+            messages.success(
+                request,
+                f"Assigned {len(lessons)} lesson{'s' if len(lessons) != 1 else ''} "
+                f"to {len(patients)} patient{'s' if len(patients) != 1 else ''}.",
+            )
+            if len(patients) == 1:
+                return redirect(patients[0].get_absolute_url())
+            return redirect("clinics:dashboard")
+    else:
+        selected = [p for p in request.GET.getlist("patients") if p.isdigit()]
+        form = AssignForm(clinic=request.clinic, initial={"patients": selected})
+    return render(request, "clinics/assign.html", {"form": form})
+
+
+def _clinic_assignment(request: HttpRequest, pk: int) -> Assignment:
+    return get_object_or_404(
+        Assignment.objects.select_related("patient__clinic", "lesson"),
+        pk=pk,
+        patient__clinic=request.clinic,
+        withdrawn_at__isnull=True,
+    )
+
+
+@never_cache
+@clinic_staff_required
+@require_POST
+def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _clinic_assignment(request, pk)
+    form = DueDateForm(request.POST)
+    if form.is_valid():
+        services.assignment_change_due(clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"])
+        messages.success(request, f"“{assignment.lesson.title}” is now due {assignment.due_date:%-d %b %Y}.")
+    else:
+        messages.error(request, "Please enter a valid date.")
+    return redirect(assignment.patient.get_absolute_url())
+
+
+@never_cache
+@clinic_staff_required
+@require_POST
+def assignment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    assignment = _clinic_assignment(request, pk)
+    services.assignment_withdraw(clinician=request.user, assignment=assignment)
+    messages.success(request, f"Withdrew “{assignment.lesson.title}”.")
+    return redirect(assignment.patient.get_absolute_url())
+
+
+# --- Invites -----------------------------------------------------------------
+
+
+@never_cache
+@clinic_staff_required
+@require_http_methods(["GET", "POST"])
+def invite_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            invite = services.invite_create(
+                clinic=request.clinic, created_by=request.user, label=form.cleaned_data["label"]
+            )
+            return redirect(invite.get_absolute_url())
+    else:
+        form = InviteForm()
+    invites = Invite.objects.filter(clinic=request.clinic).select_related("patient")[:100]
+    return render(request, "clinics/invite_list.html", {"form": form, "invites": invites})
+
+
+def qr_svg(url: str) -> str:
+    """The link as an inline SVG QR code (no style attributes: strict CSP).
+    Dark on a white quiet zone so phone cameras read it in dark mode too."""
+    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff", border=4)
+    return svg.replace("<svg ", '<svg role="img" aria-label="QR code of the join link" ', 1)
+
+
+@never_cache
+@clinic_staff_required
+@require_GET
+def invite_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invite = get_object_or_404(Invite, pk=pk, clinic=request.clinic)
+    join_url = request.build_absolute_uri(invite.get_join_url())
+    return render(
+        request,
+        "clinics/invite_detail.html",
+        {"invite": invite, "join_url": join_url, "qr": mark_safe(qr_svg(join_url)) if invite.status == "open" else ""},
+    )
+
+
+# --- Export, audit log, staff ------------------------------------------------
+
+
+@never_cache
+@clinic_staff_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    body = services.progress_export_csv(clinic=request.clinic, actor=request.user)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    filename = f"crest-{request.clinic.slug}-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.filter(clinic=request.clinic).order_by("-created_at", "-pk")
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "clinics/audit_log.html", {"page": page})
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_http_methods(["GET", "POST"])
+def staff(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = StaffForm(request.POST)
+        if form.is_valid():
+            user = services.staff_create(
+                clinic=request.clinic,
+                added_by=request.user,
+                username=form.cleaned_data["username"],
+                role=form.cleaned_data["role"],
+            )
+            messages.success(request, f"Added {user.username}. Send them their set-password link below.")
+            return redirect("clinics:staff")
+    else:
+        form = StaffForm()
+    members = list(Membership.objects.filter(clinic=request.clinic).select_related("user").order_by("user__username"))
+    for member in members:
+        # The link works once: it stops matching as soon as a password is set.
+        member.set_password_url = (
+            None if member.user.has_usable_password()
+            else request.build_absolute_uri(set_password_path(user=member.user))
+        )
+    return render(request, "clinics/staff.html", {"form": form, "members": members})
+
+
+# --- Joining (public) --------------------------------------------------------
+
+
+def _unavailable(request: HttpRequest, reason: str) -> HttpResponse:
+    status = 404 if reason == "unknown" else 410
+    return render(request, "clinics/join_unavailable.html", {"reason": reason}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        invite = services.invite_check(code=code)
+    except services.InviteUnavailable as error:
+        return _unavailable(request, error.reason)
+    if request.user.is_authenticated:
+        return render(request, "clinics/join_signed_in.html", {"invite": invite})
+    if request.method == "POST":
+        form = JoinForm(request.POST)
+        if form.is_valid():
+            try:
+                patient = services.invite_redeem(
+                    code=code, username=form.cleaned_data["username"], password=form.cleaned_data["passphrase"]
+                )
+            except services.InviteUnavailable as error:
+                return _unavailable(request, error.reason)
+            except ValidationError as error:
+                form.add_error("passphrase", error)
+            except ValueError as error:
+                form.add_error("username", str(error))
+            else:
+                login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("home")
+    else:
+        form = JoinForm(initial={"username": username_suggest_free(), "passphrase": passphrase_suggest()})
+    return render(request, "clinics/join.html", {"form": form, "clinic": invite.clinic})
+
+
+# --- JSON API for the patient's phone ----------------------------------------
+
+
+def _assignment_json(a: Assignment, today) -> dict:
+    return {
+        "slug": a.lesson.slug,
+        "title": a.lesson.title,
+        "url": a.lesson.get_absolute_url(),
+        "due_date": a.due_date.isoformat(),
+        "note": a.note,
+        "done": a.completed_at is not None,
+        "completed_at": a.completed_at.isoformat() if a.completed_at else None,
+        "score": a.score,
+        "total": a.total,
+        "overdue": a.completed_at is None and a.due_date < today,
+    }
+
+
+@never_cache
+@ensure_csrf_cookie  # the phone's progress POSTs read the token from this cookie
+@require_GET
+def api_assignments(request: HttpRequest) -> JsonResponse:
+    """What the patient's clinic has assigned them. Always 200: anonymous
+    people get {"signed_in": false}, so the page just keeps the block hidden."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"signed_in": False})
+    patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
+    if patient is None:
+        return JsonResponse({"signed_in": True, "patient": False, "assignments": []})
+    today = timezone.localdate()
+    assignments = (
+        Assignment.objects.for_patient(patient).active().with_completion().select_related("lesson")
+        .filter(lesson__published=True).order_by("due_date", "lesson__order")
+    )
+    return JsonResponse(
+        {
+            "signed_in": True,
+            "patient": True,
+            "clinic": patient.clinic.name,
+            "assignments": [_assignment_json(a, today) for a in assignments],
+        }
+    )
+
+
+@never_cache
+@require_POST
+def api_progress(request: HttpRequest) -> JsonResponse:
+    """Record a lesson done and/or its quiz score for the signed-in patient.
+    Body: {"slug": str, "done": bool, "score": int?, "total": int?}.
+    Idempotent (see services.progress_record); CSRF-protected."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Sign in to record progress with your clinic."}, status=401)
+    patient = Patient.objects.filter(user=request.user).first()
+    if patient is None:
+        return JsonResponse({"error": "Only patient accounts record lesson progress."}, status=403)
+    try:
+        data = json.loads(request.body or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return JsonResponse({"error": "The body must be JSON."}, status=400)
+    try:
+        item = services.progress_parse(data)
+        progress = services.progress_record(patient=patient, item=item)
+    except services.ProgressError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(
+        {
+            "recorded": True,
+            "slug": item.slug,
+            "completed_at": progress.completed_at.isoformat() if progress.completed_at else None,
+            "score": progress.score,
+            "total": progress.total,
+        }
+    )
+

@@ -1,0 +1,68 @@
+// "From your clinic" on the home screen and the lessons list. These pages are
+// cached by the service worker and must be the same for everyone, so the
+// block ships empty and hidden; for a signed-in patient it is filled in here
+// (textContent only). Offline or signed out, it simply stays hidden.
+import { fetchAssignments } from "./clinic-api.js";
+import { readProgress } from "./progress.js";
+
+const section = document.querySelector("[data-assigned]");
+
+function formatDate(isoDate) {
+  const date = new Date(`${isoDate}T00:00:00`);
+  return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+}
+
+function statusText(item, local) {
+  if (item.done) return item.total != null ? `Done · ${item.score} of ${item.total} right` : "Done";
+  if (local?.doneAt) return "Done on this phone · not sent to your clinic yet";
+  return item.overdue ? `Was due ${formatDate(item.due_date)}` : `Due ${formatDate(item.due_date)}`;
+}
+
+function render(data) {
+  const list = section.querySelector("[data-assigned-list]");
+  const empty = section.querySelector("[data-assigned-empty]");
+  const clinic = section.querySelector("[data-assigned-clinic]");
+  if (clinic) clinic.textContent = data.clinic || "your clinic";
+  list.replaceChildren();
+  const local = readProgress();
+  for (const item of data.assignments) {
+    const li = document.createElement("li");
+    li.className = "lesson-item";
+    li.dataset.assignedLesson = item.slug;
+    if (item.done) li.classList.add("is-done");
+    const link = document.createElement("a");
+    link.href = item.url;
+    const title = document.createElement("span");
+    title.className = "lesson-title";
+    title.textContent = item.title;
+    const meta = document.createElement("span");
+    meta.className = "lesson-meta";
+    meta.dataset.assignedStatus = "";
+    meta.textContent = statusText(item, local[item.slug]);
+    link.append(title, meta);
+    li.append(link);
+    if (item.note) {
+      const note = document.createElement("p");
+      note.className = "lesson-summary";
+      note.textContent = `Note from your clinic: ${item.note}`;
+      li.append(note);
+    }
+    list.append(li);
+  }
+  if (empty) empty.hidden = data.assignments.length > 0;
+  section.hidden = false;
+}
+
+async function refresh() {
+  if (!section) return;
+  const data = await fetchAssignments();
+  if (!data || !data.patient) {
+    section.hidden = true;
+    return;
+  }
+  render(data);
+}
+
+refresh();
+// Coming back to the page (back button, bfcache): show what changed.
+window.addEventListener("pageshow", (event) => { if (event.persisted) refresh(); });

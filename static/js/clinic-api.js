@@ -1,0 +1,37 @@
+// The signed-in patient's link to their clinic: one place that talks to
+// /api/v1/. Every call fails soft (null) when offline or signed out.
+
+const ASSIGNMENTS_URL = "/api/v1/me/assignments/";
+const PROGRESS_URL = "/api/v1/progress/";
+
+// {signed_in, patient, clinic, assignments: [...]} or null when unreachable.
+export async function fetchAssignments() {
+  try {
+    const response = await fetch(ASSIGNMENTS_URL, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
+// Django's CSRF cookie (not HttpOnly: Django's default); the assignments
+// call above makes sure it is set.
+function csrfToken() {
+  const match = document.cookie.split("; ").find((part) => part.startsWith("csrftoken="));
+  return match ? decodeURIComponent(match.slice("csrftoken=".length)) : "";
+}
+
+// POST one progress item; resolves to the server's answer or null.
+export async function sendProgress(item) {
+  try {
+    const response = await fetch(PROGRESS_URL, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(item),
+    });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}

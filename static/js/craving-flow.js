@@ -1,0 +1,148 @@
+// "I'm having a craving" → rate it → pick a tool → say how it went → saved.
+// The check-in in progress (the draft) lives in localStorage so a reload,
+// a locked screen or a closed tab loses nothing; it becomes a log entry
+// only when the person taps Save. Every step can be skipped.
+import { saveEntry, TOOLS, TRIGGER_KINDS } from "./craving-log.js";
+import { uuid } from "./db.js";
+
+const KEY = "crest:craving-draft:v1";
+
+export function loadDraft() {
+  try {
+    const draft = JSON.parse(localStorage.getItem(KEY) || "null");
+    return draft && typeof draft.id === "string" ? draft : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveDraft(draft) {
+  try { localStorage.setItem(KEY, JSON.stringify(draft)); } catch { /* kept in memory for this visit */ }
+  current = draft;
+  return draft;
+}
+
+export function clearDraft() {
+  try { localStorage.removeItem(KEY); } catch { /* nothing stored */ }
+  current = null;
+}
+
+let current = null;
+
+export function draft() {
+  return current || (current = loadDraft());
+}
+
+export function startDraft(fields = {}) {
+  return saveDraft({ id: uuid(), startedAt: new Date().toISOString(), before: null, after: null, tool: null, ...fields });
+}
+
+export function updateDraft(fields) {
+  const existing = draft();
+  return existing ? saveDraft({ ...existing, ...fields }) : null;
+}
+
+function setRadio(form, name, value) {
+  for (const input of form.querySelectorAll(`input[name="${name}"]`)) input.checked = value !== null && input.value === String(value);
+}
+
+// go(screen) switches screens; wave is the urge-surf timer's controller.
+export function initFlow({ go, wave, onSaved }) {
+  const form = document.querySelector("[data-finish-form]");
+  const usedNote = document.querySelector("[data-used-note]");
+  const banner = document.querySelector("[data-draft-banner]");
+
+  document.querySelector("[data-start-craving]")?.addEventListener("click", () => {
+    // A fresh start replaces a forgotten one: the person is mid-craving now.
+    startDraft();
+    go("rate");
+  });
+
+  document.querySelectorAll("#rate [data-rate]").forEach((button) => {
+    button.addEventListener("click", () => {
+      updateDraft({ before: Number(button.dataset.rate) }) || startDraft({ before: Number(button.dataset.rate) });
+      go("choose");
+    });
+  });
+
+  document.querySelectorAll("[data-finish]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const screen = button.closest("[data-screen]")?.id;
+      const tool = Object.hasOwn(TOOLS, screen) ? screen : draft()?.tool ?? null;
+      if (!draft()) startDraft({ tool });
+      else if (tool) updateDraft({ tool });
+      go("finish");
+    });
+  });
+
+  document.querySelectorAll("[data-discard]").forEach((button) => {
+    button.addEventListener("click", () => {
+      clearDraft();
+      wave.reset();
+      go("start");
+    });
+  });
+
+  form?.addEventListener("change", (event) => {
+    if (event.target.name === "outcome") usedNote.hidden = event.target.value !== "used";
+  });
+
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const base = draft() || startDraft();
+    const triggers = {};
+    for (const kind of TRIGGER_KINDS) triggers[kind] = data.getAll(kind);
+    const entry = {
+      ...base,
+      endedAt: new Date().toISOString(),
+      before: data.get("before"),
+      after: data.get("after"),
+      outcome: data.get("outcome"),
+      tool: data.get("tool") || null,
+      triggers,
+      note: data.get("note") || "",
+    };
+    try {
+      const saved = await saveEntry(entry);
+      clearDraft();
+      wave.reset();
+      form.reset();
+      usedNote.hidden = true;
+      onSaved(saved);
+    } catch {
+      onSaved(null);
+    }
+  });
+
+  return {
+    // Entering a tool screen during a check-in records it as the tool used.
+    noteTool(screen) {
+      if (Object.hasOwn(TOOLS, screen) && draft()) updateDraft({ tool: screen });
+    },
+    fillFinish() {
+      const d = draft();
+      if (!form) return;
+      setRadio(form, "before", d?.before ?? null);
+      // The last wave check-in is a good guess for "now"; the person can change it.
+      if (d?.after !== null && d?.after !== undefined) setRadio(form, "after", d.after);
+      form.elements.tool.value = d?.tool || "";
+    },
+    renderBanner() {
+      const d = draft();
+      if (!banner) return;
+      banner.hidden = !d;
+      if (d) {
+        const time = new Date(d.startedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        banner.querySelector("[data-draft-text]").textContent = `You started a check-in at ${time}.`;
+      }
+    },
+    // A wave check-in is the latest strength: keep it as "now".
+    noteRating(value) {
+      updateDraft({ after: value });
+    },
+    firstRating() {
+      return draft()?.before ?? null;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// The craving log screen: 30-day chart with a text summary, patterns,
+// the history list (newest first), export and delete.
+import { drawDailyChart } from "./chart.js";
+import { confirmAction } from "./confirm.js";
+import {
+  dailySeries, deleteAllEntries, deleteEntry, listEntries, OUTCOMES, patterns, seriesSummary,
+  toCsv, toJson, TOOLS, TRIGGER_KINDS,
+} from "./craving-log.js";
+import { datedName, downloadText } from "./export.js";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function when(iso) {
+  return new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+}
+
+function scores(entry) {
+  const b = entry.before ?? "–";
+  const a = entry.after ?? "–";
+  if (entry.before === null && entry.after === null) return "Not rated";
+  return `Strength ${b} at the start, ${a} at the end`;
+}
+
+function renderEntry(entry, onDelete) {
+  const li = el("li", "entry");
+  const time = el("time", "entry-when", when(entry.startedAt));
+  time.dateTime = entry.startedAt;
+  li.append(time, el("p", "entry-scores", scores(entry)));
+  const what = [entry.tool && TOOLS[entry.tool], entry.outcome && OUTCOMES[entry.outcome]].filter(Boolean).join(" · ");
+  if (what) li.append(el("p", "entry-what", what));
+  const triggers = TRIGGER_KINDS.flatMap((kind) => entry.triggers?.[kind] || []);
+  if (triggers.length) li.append(el("p", "entry-triggers", `Triggers: ${triggers.join(", ")}`));
+  // The note is the person's own text: textContent only, never HTML.
+  if (entry.note) li.append(el("p", "entry-note", entry.note));
+  const del = el("button", "button-small", "Delete");
+  del.type = "button";
+  del.append(el("span", "visually-hidden", ` the entry from ${when(entry.startedAt)}`));
+  del.addEventListener("click", () => onDelete(entry));
+  li.append(del);
+  return li;
+}
+
+export function initHistory(root) {
+  if (!root) return { enter() {} };
+  const $ = (sel) => root.querySelector(sel);
+  const status = $("[data-log-status]");
+  let entries = [];
+
+  async function render() {
+    $("[data-log-unavailable]").hidden = true;
+    try {
+      entries = await listEntries();
+    } catch {
+      entries = [];
+      $("[data-log-unavailable]").hidden = false;
+    }
+    const series = dailySeries(entries);
+    drawDailyChart($("[data-log-chart]"), series);
+    $("[data-log-summary]").textContent = seriesSummary(series);
+
+    const { buckets, topTriggers } = patterns(entries);
+    $("[data-log-times]").replaceChildren(...buckets.map((b) => el("li", "", `${b.label}: ${b.count}`)));
+    $("[data-log-triggers]").replaceChildren(...topTriggers.map((t) => el("li", "", `${t.label}: ${t.count}`)));
+    $("[data-log-triggers-empty]").hidden = topTriggers.length > 0;
+
+    $("[data-log-list]").replaceChildren(...entries.map((entry) => renderEntry(entry, removeOne)));
+    $("[data-log-empty]").hidden = entries.length > 0;
+    root.querySelectorAll("[data-export], [data-delete-all]").forEach((b) => { b.disabled = entries.length === 0; });
+  }
+
+  async function removeOne(entry) {
+    if (!(await confirmAction(`Delete the entry from ${when(entry.startedAt)}?`, "Delete"))) return;
+    try {
+      await deleteEntry(entry.id);
+      status.textContent = "Entry deleted.";
+    } catch {
+      status.textContent = "Could not delete it. Please try again.";
+    }
+    await render();
+    $("h1").focus();
+  }
+
+  $("[data-delete-all]").addEventListener("click", async () => {
+    const n = entries.length;
+    if (!(await confirmAction(`Delete all ${n} ${n === 1 ? "entry" : "entries"}? This can’t be undone.`, "Delete all"))) return;
+    try {
+      await deleteAllEntries();
+      status.textContent = "All entries deleted.";
+    } catch {
+      status.textContent = "Could not delete them. Please try again.";
+    }
+    await render();
+  });
+
+  root.querySelectorAll("[data-export]").forEach((button) => {
+    button.addEventListener("click", () => {
+      // Oldest first in a file: it reads like a diary.
+      const rows = [...entries].reverse();
+      if (button.dataset.export === "csv") {
+        downloadText(datedName("crest-cravings", "csv"), toCsv(rows), "text/csv;charset=utf-8");
+      } else {
+        downloadText(datedName("crest-cravings", "json"), toJson(rows), "application/json");
+      }
+    });
+  });
+
+  return {
+    enter: render,
+    say(text) { status.textContent = text; },
+    showUsed(show) { $("[data-log-used]").hidden = !show; },
+  };
+}

@@ -1,0 +1,83 @@
+// /craving/: one cached page, many screens. The #hash names the screen
+// (#rate, #wave, #breathing, #log…), so the back button, reloads and the
+// service worker (which caches by path) all just work.
+import { initBreathing } from "./breathing.js";
+import { draft, initFlow } from "./craving-flow.js";
+import { initHistory } from "./history.js";
+import { initLists } from "./lists.js";
+import { initSteps } from "./stepper.js";
+import { formatClock, initWave } from "./timer.js";
+
+const root = document.querySelector("[data-toolkit]");
+
+if (root) {
+  const screens = new Map([...root.querySelectorAll("[data-screen]")].map((s) => [s.id, s]));
+  let currentName = null;
+
+  const go = (name) => {
+    if (location.hash === `#${name}`) route();
+    else location.hash = name;
+  };
+
+  const history = initHistory(document.getElementById("log"));
+  const lists = initLists(root);
+  let flow = null;
+  const wave = initWave(document.getElementById("wave"), {
+    firstRating: () => flow.firstRating(),
+    onRating: (value) => flow.noteRating(value),
+  });
+  flow = initFlow({
+    go,
+    wave,
+    onSaved(entry) {
+      go("log");
+      history.showUsed(entry?.outcome === "used");
+      history.say(entry ? "Saved. Well done for checking in." : "Could not save on this phone. Please try again.");
+    },
+  });
+  const hooks = {
+    start: { enter() { flow.renderBanner(); showWaveBanner(); } },
+    wave,
+    breathing: initBreathing(document.getElementById("breathing")),
+    grounding: initSteps(document.getElementById("grounding")),
+    think: { enter: () => { thinkSteps.enter(); lists.render(); } },
+    reasons: { enter: () => lists.render() },
+    people: { enter: () => lists.render() },
+    distractions: { enter: () => lists.render() },
+    finish: { enter: () => flow.fillFinish() },
+    log: history,
+  };
+  const thinkSteps = initSteps(document.getElementById("think"));
+
+  function showWaveBanner() {
+    const banner = root.querySelector("[data-wave-banner]");
+    const running = wave.running();
+    banner.hidden = !running;
+    if (running) banner.querySelector("[data-wave-banner-left]").textContent = formatClock(running.remainingMs);
+  }
+
+  function route() {
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    const name = screens.has(wanted) ? wanted : "start";
+    const screen = screens.get(name);
+    if (currentName && currentName !== name) hooks[currentName]?.leave?.();
+    const first = currentName === null;
+    currentName = name;
+    for (const [id, section] of screens) section.hidden = id !== name;
+    // "Back" goes to the tool list of a check-in in progress, or to the start.
+    const back = draft() ? "#choose" : "#start";
+    root.querySelectorAll("[data-back]").forEach((a) => { a.href = back; });
+    flow.noteTool(name);
+    hooks[name]?.enter?.();
+    const heading = screen.querySelector("h1");
+    document.title = `${heading.textContent} · Crest`;
+    window.scrollTo(0, 0);
+    // Move focus to the new screen's heading so screen readers announce it;
+    // not on the first load of the plain page, where focus stays put.
+    if (!(first && name === "start")) heading.focus({ preventScroll: true });
+  }
+
+  window.addEventListener("hashchange", route);
+  route();
+  root.dataset.ready = "true";
+}

@@ -1,0 +1,97 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from lessons.models import Lesson
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def micro_lessons():
+    return [
+        Lesson.objects.update_or_create(
+            slug=slug, defaults={"title": title, "kind": Lesson.Kind.MICRO, "order": order, "body": "Text."}
+        )[0]
+        for order, (slug, title) in enumerate(
+            [("craving-peaks-and-passes", "This craving will peak and pass"), ("tolerance-is-lower", "Your tolerance is lower now")],
+            start=90,
+        )
+    ]
+
+
+def tel_links(html: str) -> list[str]:
+    return re.findall(r'href="tel:([^"]+)"', html)
+
+
+class TestHelpPage:
+    def test_crisis_lines_are_tel_links_us_first(self, client):
+        html = client.get(reverse("craving:help")).content.decode()
+        links = tel_links(html)
+        for number in ["911", "999", "988", "+18006624357", "+18002221222", "116123"]:
+            assert number in links, number
+        # US lines come before the UK ones in the list of lines.
+        assert html.index('href="tel:988"') < html.index('href="tel:116123"')
+
+    def test_flagged_numbers_are_left_out(self, client):
+        html = client.get(reverse("craving:help")).content.decode()
+        digits = re.sub(r"\D", "", html)
+        for flagged in ["08007766", "03001236600", "18004843731", "18886886677"]:
+            assert flagged not in digits, flagged
+        assert "FRANK" not in html
+
+    def test_overdose_response_is_on_the_page(self, client):
+        html = client.get(reverse("craving:help")).content.decode()
+        for phrase in ["pinpoint", "naloxone", "recovery position", "2 to 3 minutes", "new spray",
+                       "30 to 90 minutes", "Stay with them until help arrives", "check your state’s law",
+                       "tolerance", "fentanyl", "use alone"]:
+            assert phrase.lower() in html.lower(), phrase
+
+    def test_person_first_language(self, client):
+        for name in ["craving:help", "craving:toolkit"]:
+            html = client.get(reverse(name)).content.decode().lower()
+            assert not re.search(r"\baddicts?\b|\bclean\b|\bjunkie", html), name
+
+    def test_only_get(self, client):
+        assert client.post(reverse("craving:help")).status_code == 405
+
+
+class TestToolkitPage:
+    def test_links_the_micro_lessons(self, client, micro_lessons):
+        html = client.get(reverse("craving:toolkit")).content.decode()
+        for lesson in micro_lessons:
+            assert f'href="{lesson.get_absolute_url()}"' in html
+
+    def test_every_tool_has_a_screen_and_a_link(self, client):
+        html = client.get(reverse("craving:toolkit")).content.decode()
+        for screen in ["start", "rate", "choose", "wave", "breathing", "grounding", "think",
+                       "reasons", "people", "distractions", "finish", "log"]:
+            assert f'id="{screen}"' in html, screen
+        for tool in ["wave", "breathing", "grounding", "think", "reasons", "people", "distractions"]:
+            assert f'href="#{tool}"' in html, tool
+
+    def test_rating_scale_runs_0_to_10(self, client):
+        html = client.get(reverse("craving:toolkit")).content.decode()
+        start = html.index('id="rate"')
+        rate = html[start: html.index("</section>", start)]
+        assert re.findall(r'data-rate="(\d+)"', rate) == [str(n) for n in range(11)]
+
+    def test_halt_self_check_and_trigger_groups(self, client):
+        html = client.get(reverse("craving:toolkit")).content.decode()
+        for value in ["Hungry", "Angry", "Lonely", "Tired"]:
+            assert f'name="halt" value="{value}"' in html
+        for group in ["people", "places", "feelings"]:
+            assert f'name="{group}"' in html
+
+    def test_loads_its_own_script_and_styles_without_inline_code(self, client):
+        response = client.get(reverse("craving:toolkit"))
+        html = response.content.decode()
+        assert "js/toolkit.js" in html and "css/craving.css" in html
+        assert "style=" not in html
+        assert not re.search(r"\son[a-z]+=", html)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+
+    def test_help_is_one_tap_away(self, client):
+        html = client.get(reverse("craving:toolkit")).content.decode()
+        assert f'href="{reverse("craving:help")}"' in html

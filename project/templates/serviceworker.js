@@ -19,8 +19,9 @@ const NEVER_CACHE = [/^\/api\//, /^\/clinic\//, /^\/accounts\//, /^\/admin\//, /
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const [pages, assets] = await Promise.all([caches.open(PAGES_CACHE), caches.open(STATIC_CACHE)]);
-    // `cache: "reload"` skips the HTTP cache so the new version gets new copies.
-    await assets.addAll(PRECACHE_STATIC.map((url) => new Request(url, { cache: "reload" })));
+    // Static URLs are hashed, so a copy the page just loaded (HTTP cache) is
+    // the right one; pages are re-fetched past the HTTP cache.
+    await assets.addAll(PRECACHE_STATIC);
     await pages.addAll(PRECACHE_PAGES.map((url) => new Request(url, { cache: "reload", credentials: "omit" })));
     // The first install takes control at once; later versions wait for the
     // person to tap "Update now" (see app.js), so no exercise is interrupted.

@@ -1,0 +1,174 @@
+"""The permission ladder for every clinic URL: anonymous -> patient ->
+clinician of another clinic -> clinician of this clinic -> clinic admin.
+
+Each rung gets a fresh world: clinic A (admin, clinician, a patient "SECRET-A1"
+with an assignment and an invite) and clinic B (a clinician). A row the user
+may not see is a 404; another clinic's staff see their own (empty) lists,
+never clinic A's patient. `test_every_clinic_url_has_a_ladder_case` walks the
+URLconf so a new /clinic/ URL without a case here fails the suite."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from clinics.models import Assignment, Invite
+from tests.factories import course_lesson, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
+
+SECRET = "SECRET-A1"
+ROLES = ["anonymous", "patient", "other_clinician", "clinician", "admin"]
+
+
+@dataclass
+class World:
+    users: dict
+    patient: object
+    assignment: Assignment
+    invite: Invite
+
+
+def build_world() -> World:
+    clinic_a, clinic_b = make_clinic(name="Clinic A"), make_clinic(name="Clinic B")
+    patient = make_patient(clinic=clinic_a, label=SECRET)
+    assignment = make_assignment(patient=patient, lesson=course_lesson(0))
+    invite = make_invite(clinic=clinic_a, label=f"{SECRET}-invite")
+    users = {
+        "anonymous": None,
+        "patient": patient.user,
+        "other_clinician": make_staff(clinic=clinic_b),
+        "clinician": make_staff(clinic=clinic_a),
+        "admin": make_admin(clinic=clinic_a),
+    }
+    return World(users=users, patient=patient, assignment=assignment, invite=invite)
+
+
+@dataclass
+class Case:
+    name: str  # URL name in the "clinics" namespace
+    expect: dict  # role -> status
+    method: str = "get"
+    kwargs: object = None  # callable(world) -> reverse kwargs
+    data: object = None  # callable(world) -> POST data
+    hides_secret: bool = True  # a 200 for another clinic must not mention clinic A's patient
+    after: object = None  # callable(world, role) -> None: extra checks on the database
+    query: str = ""
+
+
+STAFF_ALL = {"anonymous": 302, "patient": 404, "other_clinician": 200, "clinician": 200, "admin": 200}
+OBJECT = {"anonymous": 302, "patient": 404, "other_clinician": 404, "clinician": 200, "admin": 200}
+OBJECT_POST = {"anonymous": 302, "patient": 404, "other_clinician": 404, "clinician": 302, "admin": 302}
+ADMIN_ONLY = {"anonymous": 302, "patient": 404, "other_clinician": 404, "clinician": 404, "admin": 200}
+ADMIN_ONLY_POST = {"anonymous": 302, "patient": 404, "other_clinician": 404, "clinician": 404, "admin": 302}
+
+
+def due_changed_only_by_own_staff(world: World, role: str) -> None:
+    world.assignment.refresh_from_db()
+    changed = world.assignment.due_date == timezone.localdate() + timedelta(days=30)
+    assert changed == (role in {"clinician", "admin"})
+
+
+def withdrawn_only_by_own_staff(world: World, role: str) -> None:
+    world.assignment.refresh_from_db()
+    assert (world.assignment.withdrawn_at is not None) == (role in {"clinician", "admin"})
+
+
+def assigned_only_by_own_staff(world: World, role: str) -> None:
+    count = Assignment.objects.filter(patient=world.patient).count()
+    assert count == (2 if role in {"clinician", "admin"} else 1)
+
+
+CASES = [
+    Case("dashboard", STAFF_ALL),
+    Case("dashboard", STAFF_ALL, query="?q=SECRET&show=all"),
+    Case("patient_detail", OBJECT, kwargs=lambda w: {"pk": w.patient.pk}),
+    Case("assign", STAFF_ALL, query="?patients=1"),
+    Case(
+        "assign",
+        # Another clinic's clinician posting clinic A's patient id gets the form
+        # back ("not a valid choice"), and nothing is assigned.
+        {"anonymous": 302, "patient": 404, "other_clinician": 200, "clinician": 302, "admin": 302},
+        method="post",
+        data=lambda w: {
+            "patients": [w.patient.pk],
+            "lessons": [course_lesson(1).pk],
+            "due_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
+        },
+        after=assigned_only_by_own_staff,
+    ),
+    Case(
+        "assignment_due",
+        OBJECT_POST,
+        method="post",
+        kwargs=lambda w: {"pk": w.assignment.pk},
+        data=lambda w: {"due_date": (timezone.localdate() + timedelta(days=30)).isoformat()},
+        after=due_changed_only_by_own_staff,
+    ),
+    Case(
+        "assignment_withdraw",
+        OBJECT_POST,
+        method="post",
+        kwargs=lambda w: {"pk": w.assignment.pk},
+        after=withdrawn_only_by_own_staff,
+    ),
+    Case("invite_list", STAFF_ALL),
+    Case(
+        "invite_list",
+        {"anonymous": 302, "patient": 404, "other_clinician": 302, "clinician": 302, "admin": 302},
+        method="post",
+        data=lambda w: {"label": "NEW-1"},
+    ),
+    Case("invite_detail", OBJECT, kwargs=lambda w: {"pk": w.invite.pk}),
+    Case("export_csv", STAFF_ALL),
+    Case("audit_log", ADMIN_ONLY),
+    Case("staff", ADMIN_ONLY),
+    Case("staff", ADMIN_ONLY_POST, method="post", data=lambda w: {"username": "dr-new", "role": "clinician"}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method}-{c.name}{'-q' if c.query else ''}")
+def test_permission_ladder(client, case: Case, role: str):
+    world = build_world()
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    url = reverse(f"clinics:{case.name}", kwargs=case.kwargs(world) if case.kwargs else None) + case.query
+    data = case.data(world) if case.data else {}
+    response = getattr(client, case.method)(url, data) if case.method == "post" else client.get(url)
+
+    assert response.status_code == case.expect[role], (role, url, response.status_code)
+    if role == "anonymous":
+        assert response["Location"].startswith(reverse("accounts:login"))
+    if response.status_code == 200:
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+        if role == "other_clinician" and case.hides_secret:
+            assert SECRET not in response.content.decode()
+    if case.after:
+        case.after(world, role)
+
+
+def clinic_url_names() -> set[str]:
+    """Every URL name whose route starts with clinic/, walking the whole URLconf."""
+    names = set()
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, route, ns)
+            elif isinstance(pattern, URLPattern) and route.lstrip("^").startswith("clinic"):
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "", "")
+    return names
+
+
+def test_every_clinic_url_has_a_ladder_case():
+    covered = {f"clinics:{case.name}" for case in CASES}
+    found = clinic_url_names()
+    assert "clinics:dashboard" in found  # the walk itself works
+    assert found - covered == set(), "clinic URLs with no permission ladder case"

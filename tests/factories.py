@@ -1,0 +1,81 @@
+"""Small builders for tests: plain functions, explicit arguments, no magic."""
+
+import itertools
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clinics.models import Assignment, Clinic, Invite, LessonProgress, Membership, Patient
+from lessons.models import Lesson
+
+User = get_user_model()
+_counter = itertools.count(1)
+PASSWORD = "a-long-test-passphrase-42"
+
+
+def _n() -> int:
+    return next(_counter)
+
+
+def make_user(*, username: str | None = None, password: str | None = PASSWORD, **kwargs) -> User:
+    user = User(username=username or f"user-{_n()}", **kwargs)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    return user
+
+
+def make_clinic(*, name: str | None = None, slug: str | None = None) -> Clinic:
+    n = _n()
+    return Clinic.objects.create(name=name or f"Clinic {n}", slug=slug or f"clinic-{n}")
+
+
+def make_staff(*, clinic: Clinic | None = None, role: str = Membership.Role.CLINICIAN, **user_kwargs) -> User:
+    user = make_user(**user_kwargs)
+    Membership.objects.create(user=user, clinic=clinic or make_clinic(), role=role)
+    return user
+
+
+def make_admin(*, clinic: Clinic | None = None, **user_kwargs) -> User:
+    return make_staff(clinic=clinic, role=Membership.Role.ADMIN, **user_kwargs)
+
+
+def make_patient(*, clinic: Clinic | None = None, label: str | None = None, **user_kwargs) -> Patient:
+    user = make_user(**user_kwargs)
+    return Patient.objects.create(user=user, clinic=clinic or make_clinic(), label=label or f"P-{_n():03d}")
+
+
+def make_invite(*, clinic: Clinic | None = None, label: str = "AB", **kwargs) -> Invite:
+    return Invite.objects.create(clinic=clinic or make_clinic(), label=label, **kwargs)
+
+
+def make_lesson(**kwargs) -> Lesson:
+    n = _n()
+    defaults = {"slug": f"lesson-{n}", "title": f"Lesson {n}", "body": "Some words.", "order": 1000 + n}
+    defaults.update(kwargs)
+    return Lesson.objects.create(**defaults)
+
+
+def course_lesson(index: int = 0) -> Lesson:
+    """One of the real lessons `migrate` loads from Markdown."""
+    return list(Lesson.objects.course())[index]
+
+
+def make_assignment(
+    *, patient: Patient, lesson: Lesson | None = None, due_date: date | None = None, **kwargs
+) -> Assignment:
+    return Assignment.objects.create(
+        patient=patient,
+        lesson=lesson or course_lesson(),
+        due_date=due_date or timezone.localdate() + timedelta(days=7),
+        **kwargs,
+    )
+
+
+def make_progress(*, patient: Patient, lesson: Lesson, done: bool = True, score=None, total=None) -> LessonProgress:
+    return LessonProgress.objects.create(
+        patient=patient, lesson=lesson, completed_at=timezone.now() if done else None, score=score, total=total
+    )

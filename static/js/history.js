@@ -1,5 +1,5 @@
 // The craving log screen: 30-day chart with a text summary, patterns,
-// the history list (newest first), export and delete.
+// the history list (newest first), download and delete.
 import { drawDailyChart } from "./chart.js";
 import { confirmAction } from "./confirm.js";
 import {

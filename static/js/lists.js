@@ -48,7 +48,7 @@ function el(tag, className, text) {
 function labelled(text, hidden) {
   const button = el("button", "button-small");
   button.type = "button";
-  button.append(text, el("span", "visually-hidden", `: ${hidden}`));
+  button.append(text, el("span", "visually-hidden", ` ${hidden}`));
   return button;
 }
 

@@ -1,0 +1,160 @@
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from clinics.models import Assignment, AuditEvent, LessonProgress, Patient
+from tests.factories import PASSWORD, course_lesson, make_assignment, make_patient, make_progress, make_staff, make_user
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+# --- Login, throttling, logout -----------------------------------------------
+
+
+def test_login_page_is_never_cached_and_explains_accounts_are_optional(client):
+    response = client.get(reverse("accounts:login"))
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert "works without an account" in response.content.decode()
+
+
+def test_staff_land_on_the_dashboard_and_patients_on_the_home_screen(client):
+    make_staff(username="dr-a")
+    make_patient(username="pat-a")
+    assert login(client, "dr-a")["Location"] == reverse("clinics:dashboard")
+    other = Client()
+    assert login(other, "pat-a")["Location"] == reverse("home")
+
+
+def test_five_wrong_passwords_lock_the_account_out_for_15_minutes_with_a_clear_page(client):
+    make_user(username="target")
+    for _ in range(4):
+        response = login(client, "target", "wrong-password")
+        assert response.status_code == 200  # the form again, with an error
+    locked = login(client, "target", "wrong-password")
+    assert locked.status_code == 429
+    body = locked.content.decode()
+    assert "Too many sign-in tries" in body and "15 minutes" in body
+    # Even the right password is refused while locked out.
+    assert login(client, "target").status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lockout_for_one_username_does_not_block_another(client):
+    make_user(username="target")
+    make_user(username="bystander")
+    for _ in range(5):
+        login(client, "target", "wrong-password")
+    assert login(client, "bystander").status_code == 302
+
+
+def test_logout_is_a_post(client):
+    user = make_user()
+    client.force_login(user)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_change_keeps_this_session(client):
+    user = make_user()
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": "another-long-pass-77", "new_password2": "another-long-pass-77"},
+    )
+    assert response["Location"] == reverse("accounts:password_change_done")
+    assert client.get(reverse("accounts:me")).status_code == 200
+    user.refresh_from_db()
+    assert user.check_password("another-long-pass-77")
+
+
+# --- My data -----------------------------------------------------------------
+
+
+def test_me_needs_sign_in_and_is_never_cached(client):
+    response = client.get(reverse("accounts:me"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    client.force_login(make_patient().user)
+    response = client.get(reverse("accounts:me"))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+
+
+def test_export_has_the_patients_assignments_progress_and_who_looked(client):
+    patient = make_patient(label="JD-12")
+    lesson = course_lesson(0)
+    make_assignment(patient=patient, lesson=lesson, note="Read this")
+    make_progress(patient=patient, lesson=lesson, done=True, score=2, total=3)
+    clinician = make_staff(clinic=patient.clinic, username="dr-who")
+    staff_client = Client()
+    staff_client.force_login(clinician)
+    staff_client.get(patient.get_absolute_url())
+
+    client.force_login(patient.user)
+    response = client.get(reverse("accounts:me_export"))
+    assert response["Content-Type"].startswith("application/json")
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["account"]["username"] == patient.user.username
+    assert data["clinic"]["your_label_there"] == "JD-12"
+    assert data["assignments"][0]["lesson"] == lesson.slug and data["assignments"][0]["note"] == "Read this"
+    assert data["lesson_progress"][0]["score"] == 2
+    assert data["clinic_access_log"][0]["who"] == "dr-who"
+
+
+def test_delete_needs_confirmation(client):
+    patient = make_patient()
+    client.force_login(patient.user)
+    response = client.post(reverse("accounts:me_delete"), {})
+    assert response.status_code == 400
+    assert User.objects.filter(pk=patient.user.pk).exists()
+
+
+def test_delete_removes_the_account_and_its_server_data_for_good(client):
+    patient = make_patient(label="JD-12")
+    make_assignment(patient=patient)
+    make_progress(patient=patient, lesson=course_lesson(0))
+    client.force_login(patient.user)
+    response = client.post(reverse("accounts:me_delete"), {"confirm": "on"})
+    assert response["Location"] == reverse("accounts:deleted")
+    assert not User.objects.filter(pk=patient.user.pk).exists()
+    assert not Patient.objects.exists() and not Assignment.objects.exists() and not LessonProgress.objects.exists()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_DELETED)
+    assert event.patient_label == "JD-12" and event.clinic == patient.clinic
+    assert client.get(reverse("accounts:me")).status_code == 302  # signed out
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_user(client):
+    user = make_user(username="two-phones")
+    other_phone = Client()
+    assert login(other_phone, "two-phones").status_code == 302
+    assert login(client, "two-phones").status_code == 302
+    bystander = Client()
+    bystander.force_login(make_user())
+    response = client.post(reverse("accounts:me_sign_out_everywhere"))
+    assert response["Location"] == reverse("accounts:login")
+    assert other_phone.get(reverse("accounts:me")).status_code == 302
+    assert client.get(reverse("accounts:me")).status_code == 302
+    assert bystander.get(reverse("accounts:me")).status_code == 200
+    # And the password still works for a fresh sign-in.
+    assert login(Client(), "two-phones").status_code == 302
+    user.refresh_from_db()
+    assert user.session_generation == 1
+
+
+def test_set_password_link_with_a_bad_token_says_it_no_longer_works(client):
+    user = make_user(password=None)
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    url = reverse("accounts:set_password", args=[urlsafe_base64_encode(force_bytes(user.pk)), "bad-token"])
+    response = client.get(url)
+    assert response.status_code == 200 and "no longer works" in response.content.decode()

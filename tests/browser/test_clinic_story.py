@@ -1,0 +1,132 @@
+"""The whole clinic story in a real browser against the production-mode
+server: a clinician signs in and invites a patient; the patient opens the
+link on a phone, joins, sees the assignment, does the lesson and its check;
+the clinician's dashboard and patient page show it done with the score."""
+
+import re
+import secrets
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"viewport": {"width": 1200, "height": 900}}
+
+
+def create_clinician(server) -> tuple[str, str]:
+    """seed_demo is refused with debug off (by design), so the test makes its
+    own clinician in the server's database."""
+    username = f"dr-story-{secrets.token_hex(3)}"
+    password = f"story-pass-{secrets.token_hex(6)}"
+    server.manage(
+        "shell",
+        "-c",
+        "from clinics.models import Clinic, Membership; from accounts.models import User; "
+        "clinic, _ = Clinic.objects.get_or_create(slug='story', defaults={'name': 'Story Clinic'}); "
+        f"user = User.objects.create_user({username!r}, password={password!r}); "
+        "Membership.objects.create(user=user, clinic=clinic, role='clinician')",
+    )
+    return username, password
+
+
+def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_score(browser, server, page):
+    username, password = create_clinician(server)
+    label = f"JD-{secrets.token_hex(2).upper()}"
+    staff_context = browser.new_context(base_url=server.url, **DESKTOP)
+    staff = staff_context.new_page()
+    staff_errors: list[str] = []
+    staff.on("pageerror", lambda error: staff_errors.append(str(error)))
+    csp_violations: list[str] = []
+    for p in (staff, page):
+        p.on("console", lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    try:
+        # 1. The clinician signs in and lands on the dashboard.
+        staff.goto("/accounts/login/")
+        staff.fill("input[name=username]", username)
+        staff.fill("input[name=password]", password)
+        staff.click("button[type=submit]")
+        staff.wait_for_url(re.compile(r"/clinic/$"))
+        assert staff.locator("h1").inner_text() == "Patients"
+
+        # 2. They create an invite: a link and a QR code.
+        staff.click("nav.clinic-nav >> text=Invites")
+        staff.fill("input[name=label]", label)
+        staff.click("button:has-text('Create invite')")
+        staff.wait_for_url(re.compile(r"/clinic/invites/\d+/$"))
+        join_url = staff.get_attribute("[data-join-link]", "href")
+        assert re.search(r"/join/[\w-]{20,}/$", join_url)
+        assert staff.locator("figure.qr svg[role=img]").is_visible()
+
+        # 3. The patient opens the link on a phone and keeps the suggested login.
+        page.goto(urlparse(join_url).path)
+        assert page.locator("h1").inner_text() == "Join Story Clinic"
+        patient_username = page.input_value("input[name=username]")
+        passphrase = page.input_value("input[name=passphrase]")
+        assert patient_username and len(passphrase) >= 10
+        page.click("button:has-text('Join')")
+        page.wait_for_url(f"{server.url}/")
+        # Nothing is assigned yet: the block says so but shows the clinic.
+        page.locator("[data-assigned]").wait_for(state="visible")
+        assert "Story Clinic" in page.locator("[data-assigned]").inner_text()
+
+        # 4. The clinician assigns a lesson to the new patient from the dashboard.
+        staff.goto("/clinic/")
+        staff.locator(f'tr[data-patient-row="{label}"] input[type=checkbox]').check()
+        staff.click("button:has-text('Assign lessons to selected')")
+        staff.wait_for_url(re.compile(r"/clinic/assign/"))
+        staff.locator("label:has-text('Why quitting is hard: two forces')").click()
+        staff.fill("textarea[name=note]", "Before our next session")
+        staff.click("button:has-text('Assign')")
+        staff.wait_for_url(re.compile(r"/clinic/patients/\d+/$"))
+        patient_page_url = staff.url
+        assert "Not yet" in staff.locator('[data-assignment="two-forces"] [data-status]').inner_text()
+
+        # 5. The patient sees it on the home screen and the lessons list.
+        page.goto("/")
+        item = page.locator('[data-assigned] [data-assigned-lesson="two-forces"]')
+        item.wait_for(state="visible")
+        assert item.locator("[data-assigned-status]").inner_text().startswith("Due ")
+        assert "Before our next session" in item.inner_text()
+        page.goto("/lessons/")
+        page.locator('[data-assigned] [data-assigned-lesson="two-forces"]').wait_for(state="visible")
+
+        # 6. They open it, do the check (one answer wrong), and mark it done.
+        page.locator('[data-assigned-lesson="two-forces"] a').click()
+        page.wait_for_url(re.compile(r"/lessons/two-forces/$"))
+        questions = page.locator("[data-question]")
+        total = questions.count()
+        assert total >= 2
+        questions.nth(0).locator("input:not([data-correct])").first.check()
+        for i in range(1, total):
+            questions.nth(i).locator("input[data-correct]").check()
+        page.locator("[data-server-progress]").wait_for(state="visible")
+        page.click("[data-mark-done]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-server-progress]').textContent.includes('can see you have done')"
+        )
+
+        # 7. Back home, the assignment reads as done with the score.
+        page.goto("/")
+        status = page.locator('[data-assigned-lesson="two-forces"] [data-assigned-status]')
+        status.wait_for(state="visible")
+        page.wait_for_function(
+            "() => document.querySelector('[data-assigned-lesson=\"two-forces\"] [data-assigned-status]')"
+            ".textContent.startsWith('Done')"
+        )
+        assert status.inner_text() == f"Done · {total - 1} of {total} right"
+
+        # 8. The clinician sees it done, with the score, on the dashboard and patient page.
+        staff.goto("/clinic/")
+        row = staff.locator(f'tr[data-patient-row="{label}"]')
+        assert row.locator("[data-assigned]").inner_text() == "1"
+        assert row.locator("[data-done]").inner_text() == "1"
+        assert row.locator("[data-overdue]").inner_text() == "0"
+        staff.goto(patient_page_url)
+        assert staff.locator('[data-assignment="two-forces"] [data-status]').inner_text().startswith("Done")
+        assert staff.locator('[data-assignment="two-forces"] [data-score]').inner_text() == f"{total - 1} of {total}"
+
+        assert page.js_errors == [] and staff_errors == []
+        assert csp_violations == []
+    finally:
+        staff_context.close()

@@ -130,3 +130,77 @@ def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_
         assert csp_violations == []
     finally:
         staff_context.close()
+
+
+SETUP_SCRIPT = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import User
+from clinics import services
+from clinics.models import Clinic, Membership, Patient
+from lessons.models import Lesson
+clinic, _ = Clinic.objects.get_or_create(slug='axe', defaults={'name': 'Axe Clinic'})
+admin = User.objects.create_user('__ADMIN__', password='__PASSWORD__')
+Membership.objects.create(user=admin, clinic=clinic, role='admin')
+patient_user = User.objects.create_user('__PATIENT__', password='__PASSWORD__')
+patient = Patient.objects.create(user=patient_user, clinic=clinic, label='AX-1')
+lessons = list(Lesson.objects.course()[:2])
+services.assignments_create(clinician=admin, clinic=clinic, patients=[patient], lessons=lessons,
+                            due_date=timezone.localdate() + timedelta(days=2), note='A note')
+first = lessons[0]
+services.progress_record(patient=patient, item=services.ProgressInput(slug=first.slug, done=True, score=1, total=len(first.quiz)))
+invite = services.invite_create(clinic=clinic, created_by=admin, label='AX-2')
+print(patient.pk, invite.pk, invite.code)
+"""
+
+
+def sign_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_clinic_and_account_pages_have_no_axe_violations(browser, server, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from .conftest import PHONE
+
+    suffix = secrets.token_hex(3)
+    admin, patient, password = f"axe-admin-{suffix}", f"axe-patient-{suffix}", f"axe-pass-{suffix}-long"
+    script = SETUP_SCRIPT.replace("__ADMIN__", admin).replace("__PATIENT__", patient).replace("__PASSWORD__", password)
+    out = server.manage("shell", "-c", script)
+    patient_pk, invite_pk, code = out.strip().splitlines()[-1].split()
+    axe = Axe()
+
+    def check(page, paths: list[str]) -> None:
+        for path in paths:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            assert urlparse(page.url).path == path, f"{path} redirected to {page.url}"
+            results = axe.run(page)
+            assert results.violations_count == 0, f"{path} ({scheme}):\n{results.generate_report()}"
+
+    anonymous = browser.new_context(base_url=server.url, color_scheme=scheme, **PHONE)
+    staff = browser.new_context(base_url=server.url, color_scheme=scheme, **DESKTOP)
+    phone = browser.new_context(base_url=server.url, color_scheme=scheme, **PHONE)
+    try:
+        check(anonymous.new_page(), ["/accounts/login/", f"/join/{code}/", "/join/no-such-code/"])
+        staff_page = staff.new_page()
+        sign_in(staff_page, admin, password)
+        check(
+            staff_page,
+            ["/clinic/", f"/clinic/patients/{patient_pk}/", "/clinic/assign/", "/clinic/invites/",
+             f"/clinic/invites/{invite_pk}/", "/clinic/audit/", "/clinic/staff/", "/me/"],
+        )
+        phone_page = phone.new_page()
+        sign_in(phone_page, patient, password)
+        phone_page.goto("/")
+        phone_page.locator("[data-assigned-lesson]").first.wait_for(state="visible")
+        assert axe.run(phone_page).violations_count == 0
+        check(phone_page, ["/me/"])
+    finally:
+        for context in (anonymous, staff, phone):
+            context.close()

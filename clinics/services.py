@@ -240,10 +240,10 @@ def progress_record(*, patient: Patient, item: ProgressInput) -> LessonProgress:
     now = timezone.now()
     try:
         with transaction.atomic():
-            progress, _ = LessonProgress.objects.get_or_create(patient=patient, lesson=lesson)
+            LessonProgress.objects.get_or_create(patient=patient, lesson=lesson)
     except IntegrityError:
-        # Another request created it between our read and our insert.
-        pass
+        pass  # another request created it between our read and our insert
+    # Lock the row so two requests at once cannot both lower or both set it.
     progress = LessonProgress.objects.select_for_update().get(patient=patient, lesson=lesson)
     changed = False
     if item.done and progress.completed_at is None:
@@ -252,7 +252,7 @@ def progress_record(*, patient: Patient, item: ProgressInput) -> LessonProgress:
     if item.score is not None and (progress.score is None or item.score > progress.score):
         progress.score, progress.total = item.score, item.total
         changed = True
-    if changed or progress.updated_at is None:
+    if changed:
         progress.updated_at = now
         progress.save()
     return progress

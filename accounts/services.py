@@ -3,7 +3,6 @@ deletion and signing out everywhere."""
 
 import secrets
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-User = get_user_model()
+from .models import User
 
 # Short, neutral, easy-to-spell words: nothing about drugs or treatment, so a
 # username or passphrase seen over a shoulder gives nothing away.
@@ -55,7 +54,7 @@ def username_suggest_free(*, attempts: int = 20) -> str:
     return f"{username_suggest()}-{secrets.randbelow(10_000)}"
 
 
-def set_password_path(*, user) -> str:
+def set_password_path(*, user: User) -> str:
     """The one-time "set your password" link for a new staff member. It stops
     working once a password is set (the token covers the password hash)."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
@@ -63,14 +62,14 @@ def set_password_path(*, user) -> str:
     return reverse("accounts:set_password", kwargs={"uidb64": uidb64, "token": token})
 
 
-def sessions_end_all(*, user) -> None:
+def sessions_end_all(*, user: User) -> None:
     """Sign out of every device: bumping the generation changes the session
     auth hash, so every existing session fails its check on its next request."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
 
 
-def account_export(*, user) -> dict:
+def account_export(*, user: User) -> dict:
     """Everything the server holds about this person, as plain data."""
     from clinics.models import Assignment, AuditEvent, LessonProgress
 
@@ -119,7 +118,7 @@ def account_export(*, user) -> dict:
 
 
 @transaction.atomic
-def account_delete(*, user) -> None:
+def account_delete(*, user: User) -> None:
     """Delete the account and its server data for good: the patient record,
     assignments and progress go with it (cascade). The clinic's audit log
     keeps its label and notes that the account was deleted."""

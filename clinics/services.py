@@ -7,16 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from lessons.models import Lesson
 
 from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
 
-User = get_user_model()
 
 
 class InviteUnavailable(Exception):
@@ -35,7 +34,7 @@ class ProgressError(ValueError):
 
 
 def audit_record(
-    *, actor, clinic: Clinic, action: str, patient: Patient | None = None, detail: str = ""
+    *, actor: User | None, clinic: Clinic, action: str, patient: Patient | None = None, detail: str = ""
 ) -> AuditEvent:
     """Append one line to the clinic's audit log."""
     return AuditEvent.objects.create(
@@ -53,7 +52,7 @@ def audit_record(
 
 
 @transaction.atomic
-def staff_create(*, clinic: Clinic, added_by, username: str, role: str = Membership.Role.CLINICIAN) -> User:
+def staff_create(*, clinic: Clinic, added_by: User, username: str, role: str = Membership.Role.CLINICIAN) -> User:
     """A new clinician (or admin) of this clinic, with no usable password:
     they set their own through a one-time link (accounts.services.set_password_path)."""
     user = User(username=username)
@@ -67,7 +66,7 @@ def staff_create(*, clinic: Clinic, added_by, username: str, role: str = Members
 # --- Invites and joining -----------------------------------------------------
 
 
-def invite_create(*, clinic: Clinic, created_by, label: str, lifetime: timedelta | None = None) -> Invite:
+def invite_create(*, clinic: Clinic, created_by: User, label: str, lifetime: timedelta | None = None) -> Invite:
     invite = Invite(clinic=clinic, created_by=created_by, label=label.strip())
     if lifetime is not None:
         invite.expires_at = timezone.now() + lifetime
@@ -121,7 +120,7 @@ def invite_redeem(*, code: str, username: str, password: str) -> Patient:
 @transaction.atomic
 def assignments_create(
     *,
-    clinician,
+    clinician: User,
     clinic: Clinic,
     patients: Iterable[Patient],
     lessons: Iterable[Lesson],
@@ -163,7 +162,7 @@ def assignments_create(
 
 
 @transaction.atomic
-def assignment_change_due(*, clinician, assignment: Assignment, due_date: date) -> Assignment:
+def assignment_change_due(*, clinician: User, assignment: Assignment, due_date: date) -> Assignment:
     old = assignment.due_date
     assignment.due_date = due_date
     assignment.save(update_fields=["due_date"])
@@ -178,7 +177,7 @@ def assignment_change_due(*, clinician, assignment: Assignment, due_date: date) 
 
 
 @transaction.atomic
-def assignment_withdraw(*, clinician, assignment: Assignment) -> Assignment:
+def assignment_withdraw(*, clinician: User, assignment: Assignment) -> Assignment:
     """Withdraw (not delete): the patient no longer sees it; the record stays."""
     if assignment.withdrawn_at is None:
         assignment.withdrawn_at = timezone.now()
@@ -269,7 +268,7 @@ def _csv_safe(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def progress_export_csv(*, clinic: Clinic, actor, today: date | None = None) -> str:
+def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = None) -> str:
     """Every active assignment of the clinic with its status, as CSV; written
     to the audit log."""
     today = today or timezone.localdate()

@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
@@ -330,7 +330,6 @@ def _assignment_json(a: Assignment, today) -> dict:
 
 
 @never_cache
-@ensure_csrf_cookie  # the phone's progress POSTs read the token from this cookie
 @require_GET
 def api_assignments(request: HttpRequest) -> JsonResponse:
     """What the patient's clinic has assigned them. Always 200: anonymous
@@ -340,6 +339,9 @@ def api_assignments(request: HttpRequest) -> JsonResponse:
     patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
     if patient is None:
         return JsonResponse({"signed_in": True, "patient": False, "assignments": []})
+    # The phone's progress POSTs read the CSRF token from its cookie; set it
+    # here for patients only (anonymous readers get no cookie at all).
+    get_token(request)
     today = timezone.localdate()
     assignments = (
         Assignment.objects.for_patient(patient).active().with_completion().select_related("lesson")

@@ -262,7 +262,7 @@ def test_assignments_api_for_anonymous_is_a_200_saying_signed_out(client):
     response = client.get(reverse("clinics:api_assignments"))
     assert response.status_code == 200 and response.json() == {"signed_in": False}
     assert "no-store" in response["Cache-Control"]
-    assert "csrftoken" in response.cookies
+    assert "csrftoken" not in response.cookies  # no cookie for anonymous readers
 
 
 def test_assignments_api_lists_only_the_patients_own_active_assignments(client):

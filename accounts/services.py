@@ -135,3 +135,21 @@ def account_delete(*, user: User) -> None:
             patient_label=patient.label,
         )
     user.delete()
+
+
+def client_ip(request) -> str:
+    """The address login throttling counts failures against.
+
+    Behind N trusted proxies (DJANGO_TRUSTED_PROXIES=N), each appending to
+    X-Forwarded-For, the client is the Nth address from the right; anything
+    further left was written by the client and could be forged to dodge the
+    lockout. With no proxy configured, the socket's address is the truth.
+    """
+    from django.conf import settings
+
+    proxies = settings.TRUSTED_PROXIES
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")

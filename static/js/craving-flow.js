@@ -133,7 +133,11 @@ export function initFlow({ go, wave, onSaved }) {
       if (!banner) return;
       banner.hidden = !d;
       if (d) {
-        const time = new Date(d.startedAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        const started = new Date(d.startedAt);
+        const today = started.toDateString() === new Date().toDateString();
+        const time = today
+          ? started.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+          : started.toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
         banner.querySelector("[data-draft-text]").textContent = `You started a check-in at ${time}.`;
       }
     },

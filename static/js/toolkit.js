@@ -72,9 +72,9 @@ if (root) {
     const heading = screen.querySelector("h1");
     document.title = `${heading.textContent} · Crest`;
     window.scrollTo(0, 0);
-    // Move focus to the new screen's heading so screen readers announce it;
-    // not on the first load of the plain page, where focus stays put.
-    if (!(first && name === "start")) heading.focus({ preventScroll: true });
+    // Moving between screens: focus the new heading so screen readers
+    // announce it. A fresh load starts at the top of the page anyway.
+    if (!first) heading.focus({ preventScroll: true });
   }
 
   window.addEventListener("hashchange", route);

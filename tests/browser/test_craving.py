@@ -69,14 +69,23 @@ def log_craving(page, *, before=7, tool="breathing", after=3, outcome="It eased"
 
 def stored_entries(page) -> list[dict]:
     return page.evaluate(
-        """() => new Promise((resolve, reject) => {
-            const open = indexedDB.open("crest");
-            open.onerror = () => reject(open.error);
-            open.onsuccess = () => {
-              const req = open.result.transaction("cravings").objectStore("cravings").getAll();
-              req.onsuccess = () => resolve(req.result);
-            };
-        })"""
+        """async () => {
+            // Never create the database here: the app's own upgrade must do that.
+            if (!(await indexedDB.databases()).some((db) => db.name === "crest")) return [];
+            return new Promise((resolve, reject) => {
+              const open = indexedDB.open("crest");
+              open.onerror = () => reject(open.error);
+              open.onsuccess = () => {
+                try {
+                  const req = open.result.transaction("cravings").objectStore("cravings").getAll();
+                  req.onsuccess = () => { open.result.close(); resolve(req.result); };
+                  req.onerror = () => reject(req.error);
+                } catch (error) {
+                  reject(error);
+                }
+              };
+            });
+        }"""
     )
 
 
@@ -372,3 +381,21 @@ def test_outcome_used_gets_a_safety_note_not_blame(page):
     expect(used).to_be_visible()
     expect(used).to_contain_text("don’t use alone")
     expect(used.get_by_role("link")).to_have_attribute("href", "/help/")
+
+
+def test_a_check_in_in_progress_survives_a_reload_and_can_be_discarded(page):
+    page.goto("/craving/")
+    wait_ready(page)
+    page.get_by_role("button", name="I’m having a craving").click()
+    screen(page, "rate").locator('[data-rate="9"]').click()
+    page.goto("/craving/")
+    page.reload()
+    wait_ready(page)
+    banner = page.locator("[data-draft-banner]")
+    expect(banner).to_be_visible()
+    banner.get_by_role("link", name="Finish it").click()
+    expect(screen(page, "finish").locator('input[name="before"][value="9"]')).to_be_checked()
+    page.goto("/craving/#start")
+    banner.get_by_role("button", name="Discard").click()
+    expect(banner).to_be_hidden()
+    assert stored_entries(page) == []

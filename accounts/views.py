@@ -64,9 +64,10 @@ def set_password_done(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@login_required
 @require_GET
 def me(request: HttpRequest) -> HttpResponse:
+    """My data. Open to everyone: a person without an account still has data
+    on this phone and can wipe it here; the account sections need sign-in."""
     patient = getattr(request.user, "patient", None)
     membership = getattr(request.user, "membership", None)
     return render(

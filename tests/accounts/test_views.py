@@ -12,6 +12,10 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
+def signed_in(client) -> bool:
+    return client.get(reverse("accounts:me")).context["user"].is_authenticated
+
+
 def login(client, username: str, password: str = PASSWORD):
     return client.post(reverse("accounts:login"), {"username": username, "password": password})
 
@@ -80,12 +84,23 @@ def test_password_change_keeps_this_session(client):
 # --- My data -----------------------------------------------------------------
 
 
-def test_me_needs_sign_in_and_is_never_cached(client):
+def test_me_without_an_account_offers_only_the_phones_own_data(client):
     response = client.get(reverse("accounts:me"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
-    client.force_login(make_patient().user)
-    response = client.get(reverse("accounts:me"))
+    html = response.content.decode()
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert "data-wipe-local" in html
+    assert reverse("accounts:me_export") not in html and reverse("accounts:me_delete") not in html
+    assert reverse("accounts:login") in html
+
+
+def test_me_signed_in_shows_the_account_and_is_never_cached(client):
+    patient = make_patient()
+    client.force_login(patient.user)
+    response = client.get(reverse("accounts:me"))
+    html = response.content.decode()
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert patient.user.username in html and "data-wipe-local" in html
+    assert reverse("accounts:me_export") in html and reverse("accounts:me_delete") in html
 
 
 def test_export_has_the_patients_assignments_progress_and_who_looked(client):
@@ -129,7 +144,7 @@ def test_delete_removes_the_account_and_its_server_data_for_good(client):
     assert not Patient.objects.exists() and not Assignment.objects.exists() and not LessonProgress.objects.exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_DELETED)
     assert event.patient_label == "JD-12" and event.clinic == patient.clinic
-    assert client.get(reverse("accounts:me")).status_code == 302  # signed out
+    assert not signed_in(client)
 
 
 def test_sign_out_everywhere_ends_every_session_of_the_user(client):
@@ -141,9 +156,9 @@ def test_sign_out_everywhere_ends_every_session_of_the_user(client):
     bystander.force_login(make_user())
     response = client.post(reverse("accounts:me_sign_out_everywhere"))
     assert response["Location"] == reverse("accounts:login")
-    assert other_phone.get(reverse("accounts:me")).status_code == 302
-    assert client.get(reverse("accounts:me")).status_code == 302
-    assert bystander.get(reverse("accounts:me")).status_code == 200
+    assert not signed_in(other_phone)
+    assert not signed_in(client)
+    assert signed_in(bystander)
     # And the password still works for a fresh sign-in.
     assert login(Client(), "two-phones").status_code == 302
     user.refresh_from_db()

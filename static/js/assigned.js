@@ -2,7 +2,7 @@
 // cached by the service worker and must be the same for everyone, so the
 // block ships empty and hidden; for a signed-in patient it is filled in here
 // (textContent only). Offline or signed out, it simply stays hidden.
-import { fetchAssignments } from "./clinic-api.js";
+import { fetchAssignments, sendProgress } from "./clinic-api.js";
 import { readProgress } from "./progress.js";
 
 const section = document.querySelector("[data-assigned]");
@@ -21,8 +21,6 @@ function statusText(item, local) {
 function render(data) {
   const list = section.querySelector("[data-assigned-list]");
   const empty = section.querySelector("[data-assigned-empty]");
-  const clinic = section.querySelector("[data-assigned-clinic]");
-  if (clinic) clinic.textContent = data.clinic || "your clinic";
   list.replaceChildren();
   const local = readProgress();
   for (const item of data.assignments) {
@@ -53,6 +51,26 @@ function render(data) {
   section.hidden = false;
 }
 
+// A lesson done on this phone whose news never reached the clinic (offline
+// at the time, a dropped request): send it again now. The server keeps one
+// record per lesson, so repeating is safe. Returns true if anything changed.
+async function resendMissing(data) {
+  const local = readProgress();
+  let changed = false;
+  for (const item of data.assignments) {
+    const mine = local[item.slug];
+    if (item.done || !mine?.doneAt) continue;
+    const payload = { slug: item.slug, done: true };
+    if (Number.isInteger(mine.score) && Number.isInteger(mine.total)) Object.assign(payload, { score: mine.score, total: mine.total });
+    const answer = await sendProgress(payload);
+    if (answer?.recorded) {
+      Object.assign(item, { done: true, score: answer.score, total: answer.total });
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 async function refresh() {
   if (!section) return;
   const data = await fetchAssignments();
@@ -61,8 +79,10 @@ async function refresh() {
     return;
   }
   render(data);
+  if (await resendMissing(data)) render(data);
 }
 
 refresh();
 // Coming back to the page (back button, bfcache): show what changed.
 window.addEventListener("pageshow", (event) => { if (event.persisted) refresh(); });
+window.addEventListener("online", () => refresh());

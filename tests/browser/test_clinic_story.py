@@ -66,9 +66,11 @@ def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_
         assert patient_username and len(passphrase) >= 10
         page.click("button:has-text('Join')")
         page.wait_for_url(f"{server.url}/")
-        # Nothing is assigned yet: the block says so but shows the clinic.
+        # Nothing is assigned yet: the block says so, without naming the
+        # clinic (a shared phone's home screen must not say where).
         page.locator("[data-assigned]").wait_for(state="visible")
-        assert "Story Clinic" in page.locator("[data-assigned]").inner_text()
+        assert "your clinic" in page.locator("[data-assigned]").inner_text()
+        assert "Story Clinic" not in page.locator("[data-assigned]").inner_text()
 
         # 4. The clinician assigns a lesson to the new patient from the dashboard.
         staff.goto("/clinic/")
@@ -204,3 +206,56 @@ def test_clinic_and_account_pages_have_no_axe_violations(browser, server, scheme
     finally:
         for context in (anonymous, staff, phone):
             context.close()
+
+
+RESEND_SETUP = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import User
+from clinics import services
+from clinics.models import Clinic, Membership, Patient
+from lessons.models import Lesson
+clinic, _ = Clinic.objects.get_or_create(slug='resend', defaults={'name': 'Resend Clinic'})
+staff = User.objects.create_user('__STAFF__', password='__PASSWORD__')
+Membership.objects.create(user=staff, clinic=clinic, role='clinician')
+user = User.objects.create_user('__PATIENT__', password='__PASSWORD__')
+patient = Patient.objects.create(user=user, clinic=clinic, label='RS-1')
+services.assignments_create(clinician=staff, clinic=clinic, patients=[patient],
+                            lessons=[Lesson.objects.get(slug='natural-rewards')],
+                            due_date=timezone.localdate() + timedelta(days=3), note='')
+"""
+
+PROGRESS_ON_SERVER = (
+    "from clinics.models import LessonProgress; "
+    "p = LessonProgress.objects.filter(patient__user__username='__PATIENT__', lesson__slug='natural-rewards').first(); "
+    "print('none' if p is None else f'{bool(p.completed_at)} {p.score} {p.total}')"
+)
+
+
+def test_a_completion_that_failed_to_send_reaches_the_clinic_on_the_next_visit(server, page):
+    patient = f"pt-{secrets.token_hex(3)}"
+    password = f"pass-{secrets.token_hex(8)}"
+    script = RESEND_SETUP.replace("__STAFF__", f"st-{secrets.token_hex(3)}").replace("__PATIENT__", patient)
+    server.manage("shell", "-c", script.replace("__PASSWORD__", password))
+    sign_in(page, patient, password)
+
+    # The request to the clinic fails (a dropped connection) while the
+    # patient does the check and marks the lesson done.
+    page.route("**/api/v1/progress/", lambda route: route.abort())
+    page.goto("/lessons/natural-rewards/")
+    questions = page.locator("[data-question]")
+    total = questions.count()
+    for i in range(total):
+        questions.nth(i).locator("input[data-correct]").check()
+    page.click("[data-mark-done]")
+    page.locator("[data-server-progress]").filter(has_text="not reached your clinic").wait_for()
+    assert server.manage("shell", "-v", "0", "-c", PROGRESS_ON_SERVER.replace("__PATIENT__", patient)).strip() == "none"
+
+    # Next visit with a working connection: the home screen sends it again.
+    page.unroute("**/api/v1/progress/")
+    page.goto("/")
+    status = page.locator('[data-assigned-lesson="natural-rewards"] [data-assigned-status]')
+    status.filter(has_text="Done ·").wait_for()
+    assert status.inner_text() == f"Done · {total} of {total} right"
+    recorded = server.manage("shell", "-v", "0", "-c", PROGRESS_ON_SERVER.replace("__PATIENT__", patient)).strip()
+    assert recorded == f"True {total} {total}"

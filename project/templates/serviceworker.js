@@ -71,11 +71,23 @@ async function handleNavigation(request) {
     // With a saved copy, wait only so long for the network; without one,
     // wait as long as the network takes.
     const response = cached ? await Promise.race([network, timeout(NETWORK_TIMEOUT_MS)]) : await network;
-    if (response) return response;
+    // A server error (app or proxy down) must not hide the saved toolkit or
+    // help page behind a "Bad Gateway".
+    if (response && !(cached && response.status >= 500)) return response;
   } catch {
     // Offline: fall through to the saved copy.
   }
   return cached || (await fromCache(OFFLINE_URL)) || Response.error();
+}
+
+// Signed-in and account pages are never stored (shared phones), but with no
+// connection they still get our offline page, not the browser's error.
+async function handlePrivateNavigation(request) {
+  try {
+    return await fetch(request);
+  } catch {
+    return (await fromCache(OFFLINE_URL)) || Response.error();
+  }
 }
 
 async function handleStatic(request) {
@@ -94,10 +106,10 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (NEVER_CACHE.some((re) => re.test(url.pathname))) return;
+  const isPrivate = NEVER_CACHE.some((re) => re.test(url.pathname));
   if (request.mode === "navigate") {
-    event.respondWith(handleNavigation(request));
-  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(isPrivate ? handlePrivateNavigation(request) : handleNavigation(request));
+  } else if (!isPrivate && url.pathname.startsWith("/static/")) {
     event.respondWith(handleStatic(request));
   }
 });

@@ -68,6 +68,33 @@ def test_a_page_never_visited_offline_shows_the_offline_page(context, page):
     assert "No connection" in page.locator("h1").inner_text()
 
 
+def test_signed_in_areas_offline_get_the_offline_page_and_are_never_stored(context, page):
+    page.goto("/")
+    wait_for_service_worker(page)
+    page.goto("/me/")
+    context.set_offline(True)
+    for path in ("/me/", "/clinic/", "/accounts/login/"):
+        page.goto(path)
+        assert "No connection" in page.locator("h1").inner_text(), path
+    stored = page.evaluate(
+        "() => caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(c => c.keys()))))"
+        ".then(lists => lists.flat().map(r => new URL(r.url).pathname))"
+    )
+    assert "/offline/" in stored
+    assert not [path for path in stored if path.startswith(("/me/", "/clinic/", "/accounts/", "/api/", "/join/"))]
+
+
+def test_a_server_error_shows_the_saved_page_not_the_error(context, page):
+    page.goto("/")
+    wait_for_service_worker(page)
+    # The app or its proxy is down: every page answers 502.
+    context.route("**/help/", lambda route: route.fulfill(status=502, body="Bad Gateway"))
+    response = page.goto("/help/")
+    assert response.from_service_worker
+    assert page.locator("h1").inner_text() == "Help now"
+    assert page.locator('a[href^="tel:"]').count() >= 4
+
+
 def test_quiz_and_done_work_offline_and_progress_survives_a_reload(context, page):
     page.goto("/")
     wait_for_service_worker(page)

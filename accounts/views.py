@@ -13,7 +13,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from . import services
 from .forms import DeleteAccountForm
@@ -58,13 +58,13 @@ set_password = SetPasswordView.as_view()
 
 
 @never_cache
-@require_GET
+@require_safe
 def set_password_done(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/set_password_done.html")
 
 
 @never_cache
-@require_GET
+@require_safe
 def me(request: HttpRequest) -> HttpResponse:
     """My data. Open to everyone: a person without an account still has data
     on this phone and can wipe it here; the account sections need sign-in."""
@@ -79,7 +79,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_GET
+@require_safe
 def me_export(request: HttpRequest) -> HttpResponse:
     data = services.account_export(user=request.user)
     response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8")
@@ -115,6 +115,6 @@ def me_delete(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def deleted(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/deleted.html")

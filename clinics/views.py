@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
 
@@ -62,7 +62,7 @@ FILTERS = {"all": "Everyone", "overdue": "Overdue", "not_started": "Not started"
 
 @never_cache
 @clinic_staff_required
-@require_GET
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
     if show not in FILTERS:
@@ -88,7 +88,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @clinic_staff_required
-@require_GET
+@require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
     assignments = list(
@@ -212,7 +212,7 @@ def qr_svg(url: str) -> str:
 
 @never_cache
 @clinic_staff_required
-@require_GET
+@require_safe
 def invite_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invite = get_object_or_404(Invite, pk=pk, clinic=request.clinic)
     join_url = request.build_absolute_uri(invite.get_join_url())
@@ -228,7 +228,7 @@ def invite_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @clinic_staff_required
-@require_GET
+@require_safe
 def export_csv(request: HttpRequest) -> HttpResponse:
     body = services.progress_export_csv(clinic=request.clinic, actor=request.user)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -239,7 +239,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @clinic_staff_required(admin=True)
-@require_GET
+@require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.filter(clinic=request.clinic).order_by("-created_at", "-pk")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
@@ -330,7 +330,7 @@ def _assignment_json(a: Assignment, today) -> dict:
 
 
 @never_cache
-@require_GET
+@require_safe
 def api_assignments(request: HttpRequest) -> JsonResponse:
     """What the patient's clinic has assigned them. Always 200: anonymous
     people get {"signed_in": false}, so the page just keeps the block hidden."""

@@ -1,6 +1,6 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from lessons.models import Lesson
 
@@ -37,7 +37,7 @@ TOOLS = [
 OUTCOMES = [("passed", "It passed"), ("eased", "It eased"), ("strong", "Still strong"), ("used", "I used")]
 
 
-@require_GET
+@require_safe
 def toolkit(request: HttpRequest) -> HttpResponse:
     micro_lessons = list(Lesson.objects.published().filter(kind=Lesson.Kind.MICRO))
     context = {
@@ -53,6 +53,6 @@ def toolkit(request: HttpRequest) -> HttpResponse:
     return render(request, "craving/toolkit.html", context)
 
 
-@require_GET
+@require_safe
 def help_now(request: HttpRequest) -> HttpResponse:
     return render(request, "craving/help.html")

@@ -1,12 +1,12 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .models import Lesson
 from .services import lesson_body_html
 
 
-@require_GET
+@require_safe
 def lesson_list(request: HttpRequest) -> HttpResponse:
     lessons = list(Lesson.objects.published())
     return render(
@@ -19,7 +19,7 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.published(), slug=slug)
     course_slugs = list(Lesson.objects.course().values_list("slug", flat=True))

@@ -4,26 +4,26 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from lessons.models import Lesson
 
 from . import pwa
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     course_slugs = list(Lesson.objects.course().values_list("slug", flat=True))
     return render(request, "home.html", {"course_slugs": course_slugs, "course_total": len(course_slugs)})
 
 
-@require_GET
+@require_safe
 def offline(request: HttpRequest) -> HttpResponse:
     return render(request, "offline.html")
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """200 when the app and its database answer; 503 otherwise."""
     try:
@@ -36,7 +36,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
     pages = pwa.precache_pages()
     static_urls = pwa.precache_static()

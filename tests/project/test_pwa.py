@@ -83,3 +83,19 @@ def test_pages_send_a_strict_content_security_policy(client):
     csp = client.get("/")["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_healthz_answers_a_load_balancer_probe_over_http_by_ip(client, settings):
+    settings.ALLOWED_HOSTS = ["crest.example"]
+    settings.SECURE_SSL_REDIRECT = True
+    response = client.get("/healthz", HTTP_HOST="10.1.2.3:8000")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert client.head("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    # Anything else still gets the host check and the HTTPS redirect.
+    assert client.get("/", HTTP_HOST="10.1.2.3:8000").status_code == 400
+    assert client.get("/", HTTP_HOST="crest.example").status_code == 301
+
+
+def test_pages_answer_head_requests(client):
+    for url in ["/", "/lessons/", "/craving/", "/help/", "/offline/"]:
+        assert client.head(url).status_code == 200, url

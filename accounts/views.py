@@ -3,6 +3,8 @@ a shared phone must keep no copy of an account page."""
 
 import json
 
+from django.conf import settings
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
@@ -29,6 +31,14 @@ class LoginView(auth_views.LoginView):
         if hasattr(self.request.user, "membership"):
             return reverse("clinics:dashboard")
         return super().get_default_redirect_url()
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A patient's own phone stays signed in for weeks; a clinic computer
+        # showing many people's health data must not.
+        if hasattr(form.get_user(), "membership"):
+            self.request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
+        return response
 
 
 login_view = LoginView.as_view()

@@ -141,6 +141,8 @@ LOGOUT_REDIRECT_URL = "/"
 
 # Phones stay signed in for weeks; a patient can sign out everywhere from /me/.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
+# Clinic staff sign in on shared workstations: a working day at most.
+STAFF_SESSION_SECONDS = 60 * 60 * 8
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -33,14 +33,29 @@ def precache_pages() -> list[str]:
     ]
 
 
-def precache_static() -> list[str]:
+def _static_files() -> list[tuple[str, Path]]:
     root = Path(settings.BASE_DIR) / "static"
-    urls = []
+    files = []
     for folder in PRECACHE_STATIC_DIRS:
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and not path.name.startswith("."):
-                urls.append(static(path.relative_to(root).as_posix()))
-    return urls
+                files.append((path.relative_to(root).as_posix(), path))
+    return files
+
+
+def precache_static() -> list[str]:
+    return [static(name) for name, _ in _static_files()]
+
+
+def _static_contents_fingerprint() -> str:
+    """In development static URLs carry no hash, so an edited file would keep
+    its old URL and the worker would serve the old copy from its cache: the
+    version must follow the files' contents instead."""
+    digest = hashlib.sha256()
+    for name, path in _static_files():
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _template_files() -> list[Path]:
@@ -75,6 +90,8 @@ def cache_version(pages: list[str], static_urls: list[str]) -> str:
             "static": static_urls,
             "lessons": [[slug, updated.isoformat()] for slug, updated in lessons],
             "templates": templates_fingerprint(),
+            # Production URLs are content-hashed already (ManifestStaticFilesStorage).
+            "static_contents": _static_contents_fingerprint() if settings.DEBUG else "",
         },
         sort_keys=True,
     )

@@ -99,3 +99,19 @@ def test_healthz_answers_a_load_balancer_probe_over_http_by_ip(client, settings)
 def test_pages_answer_head_requests(client):
     for url in ["/", "/lessons/", "/craving/", "/help/", "/offline/"]:
         assert client.head(url).status_code == 200, url
+
+
+def test_in_development_editing_a_static_file_changes_the_service_worker_version(client, settings, tmp_path):
+    """Debug static URLs have no content hash; without this the worker would
+    keep serving the old file from its cache."""
+    settings.DEBUG = True
+    (tmp_path / "static" / "js").mkdir(parents=True)
+    script = tmp_path / "static" / "js" / "x.js"
+    script.write_text("console.log(1);")
+    settings.BASE_DIR = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    _, first = service_worker(client)
+    script.write_text("console.log(2);")
+    _, second = service_worker(client)
+    assert "/static/js/x.js" in second["PRECACHE_STATIC"]
+    assert first["VERSION"] != second["VERSION"]

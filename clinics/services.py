@@ -280,7 +280,9 @@ def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = Non
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     count = 0
+    exported: dict[int, Patient] = {}
     for a in rows:
+        exported.setdefault(a.patient_id, a.patient)
         status = "done" if a.completed_at else ("overdue" if a.due_date < today else "open")
         writer.writerow(
             [
@@ -296,4 +298,14 @@ def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = Non
         )
         count += 1
     audit_record(actor=actor, clinic=clinic, action=AuditEvent.Action.EXPORTED, detail=f"{count} rows")
+    # One line per patient too, so each patient's own record ("who looked at
+    # my data", /me/ export) shows that their progress left in a file.
+    now = timezone.now()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            clinic=clinic, actor=actor, actor_username=actor.username, action=AuditEvent.Action.EXPORTED,
+            patient=patient, patient_label=patient.label, detail="Included in a progress export (CSV)", created_at=now,
+        )
+        for patient in exported.values()
+    )
     return out.getvalue()

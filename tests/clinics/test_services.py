@@ -307,7 +307,11 @@ def test_export_lists_only_this_clinics_active_assignments_and_is_audited():
     assert len(rows) == 2
     assert rows[1][0] == "'=HYPERLINK(1)"  # not run as a formula by a spreadsheet
     assert rows[1][1:4] == [lesson.slug, rows[1][2], "done"] and rows[1][5:7] == ["2", "3"]
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED, actor=clinician, clinic=clinic).count() == 1
+    exported = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED, actor=clinician, clinic=clinic)
+    assert exported.filter(patient=None).count() == 1
+    # and one line for each patient in the file, none for another clinic's
+    assert list(exported.exclude(patient=None).values_list("patient", flat=True)) == [mine.pk]
+    assert not AuditEvent.objects.filter(patient=theirs).exists()
 
 
 # --- Staff -------------------------------------------------------------------

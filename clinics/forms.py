@@ -32,6 +32,13 @@ class PatientChoiceField(forms.ModelMultipleChoiceField):
         return obj.label
 
 
+def due_date_not_past(due):
+    """Today counts in the clinic's time zone (the clinic views activate it)."""
+    if due < timezone.localdate():
+        raise forms.ValidationError("The due date cannot be in the past.")
+    return due
+
+
 class AssignForm(forms.Form):
     patients = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.CheckboxSelectMultiple)
     lessons = forms.ModelMultipleChoiceField(queryset=Lesson.objects.none(), widget=forms.CheckboxSelectMultiple)
@@ -48,14 +55,14 @@ class AssignForm(forms.Form):
             self.initial.setdefault("due_date", timezone.localdate() + timedelta(days=7))
 
     def clean_due_date(self):
-        due = self.cleaned_data["due_date"]
-        if due < timezone.localdate():
-            raise forms.ValidationError("The due date cannot be in the past.")
-        return due
+        return due_date_not_past(self.cleaned_data["due_date"])
 
 
 class DueDateForm(forms.Form):
     due_date = forms.DateField(widget=DateInput(), label="New due date")
+
+    def clean_due_date(self):
+        return due_date_not_past(self.cleaned_data["due_date"])
 
 
 class StaffForm(forms.Form):

@@ -48,7 +48,8 @@ def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) 
                 raise Http404
             request.membership = membership
             request.clinic = membership.clinic
-            return view_func(request, *args, **kwargs)
+            with timezone.override(membership.clinic.zone):
+                return view_func(request, *args, **kwargs)
 
         return wrapped
 
@@ -169,7 +170,7 @@ def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
         services.assignment_change_due(clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"])
         messages.success(request, f"“{assignment.lesson.title}” is now due {assignment.due_date:%-d %b %Y}.")
     else:
-        messages.error(request, "Please enter a valid date.")
+        messages.error(request, " ".join(form.errors.get("due_date", ["Please enter a valid date."])))
     return redirect(assignment.patient.get_absolute_url())
 
 
@@ -342,7 +343,7 @@ def api_assignments(request: HttpRequest) -> JsonResponse:
     # The phone's progress POSTs read the CSRF token from its cookie; set it
     # here for patients only (anonymous readers get no cookie at all).
     get_token(request)
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=patient.clinic.zone)
     assignments = (
         Assignment.objects.for_patient(patient).active().with_completion().select_related("lesson")
         .filter(lesson__published=True).order_by("due_date", "lesson__order")

@@ -28,9 +28,9 @@ def make_user(*, username: str | None = None, password: str | None = PASSWORD, *
     return user
 
 
-def make_clinic(*, name: str | None = None, slug: str | None = None) -> Clinic:
+def make_clinic(*, name: str | None = None, slug: str | None = None, **kwargs) -> Clinic:
     n = _n()
-    return Clinic.objects.create(name=name or f"Clinic {n}", slug=slug or f"clinic-{n}")
+    return Clinic.objects.create(name=name or f"Clinic {n}", slug=slug or f"clinic-{n}", **kwargs)
 
 
 def make_staff(*, clinic: Clinic | None = None, role: str = Membership.Role.CLINICIAN, **user_kwargs) -> User:

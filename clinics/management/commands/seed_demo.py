@@ -33,7 +33,9 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo is for development only and is refused when DJANGO_DEBUG is off.")
         with transaction.atomic():
-            clinic, _ = Clinic.objects.get_or_create(slug=CLINIC["slug"], defaults={"name": CLINIC["name"]})
+            clinic, _ = Clinic.objects.get_or_create(
+                slug=CLINIC["slug"], defaults={"name": CLINIC["name"], "time_zone": "America/New_York"}
+            )
             users = {}
             for role_name, username, password, membership_role, label in LOGINS:
                 user, _ = User.objects.get_or_create(username=username)

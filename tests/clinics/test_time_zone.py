@@ -1,0 +1,67 @@
+"""Due dates follow the clinic's calendar day, not the server's (UTC)."""
+
+from datetime import date, datetime, timezone as dt_timezone
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from clinics.models import Assignment
+from tests.factories import course_lesson, make_assignment, make_clinic, make_patient, make_staff
+
+pytestmark = pytest.mark.django_db
+
+# 02:00 UTC on 11 March is still the evening of 10 March in New York.
+LATE_EVENING_IN_NEW_YORK = datetime(2026, 3, 11, 2, 0, tzinfo=dt_timezone.utc)
+
+
+@pytest.fixture
+def new_york_evening(monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: LATE_EVENING_IN_NEW_YORK)
+
+
+def test_an_assignment_due_today_is_not_overdue_in_the_clinics_evening(client, new_york_evening):
+    clinic = make_clinic(time_zone="America/New_York")
+    patient = make_patient(clinic=clinic)
+    make_assignment(patient=patient, lesson=course_lesson(), due_date=date(2026, 3, 10))
+    client.force_login(patient.user)
+    [item] = client.get(reverse("clinics:api_assignments")).json()["assignments"]
+    assert item["overdue"] is False
+
+    utc_clinic = make_clinic(time_zone="UTC")
+    other = make_patient(clinic=utc_clinic)
+    make_assignment(patient=other, lesson=course_lesson(), due_date=date(2026, 3, 10))
+    client.force_login(other.user)
+    [item] = client.get(reverse("clinics:api_assignments")).json()["assignments"]
+    assert item["overdue"] is True
+
+
+@pytest.mark.parametrize(("zone", "accepted"), [("America/New_York", True), ("UTC", False)])
+def test_today_as_a_due_date_means_the_clinics_today(client, new_york_evening, zone, accepted):
+    clinic = make_clinic(time_zone=zone)
+    patient = make_patient(clinic=clinic)
+    client.force_login(make_staff(clinic=clinic))
+    response = client.post(
+        reverse("clinics:assign"),
+        {"patients": [patient.pk], "lessons": [course_lesson().pk], "due_date": "2026-03-10", "note": ""},
+    )
+    assert (response.status_code == 302) is accepted
+    assert Assignment.objects.filter(patient=patient, due_date=date(2026, 3, 10)).exists() is accepted
+
+
+def test_a_due_date_cannot_be_moved_into_the_past(client):
+    clinic = make_clinic()
+    patient = make_patient(clinic=clinic)
+    assignment = make_assignment(patient=patient, lesson=course_lesson())
+    client.force_login(make_staff(clinic=clinic))
+    response = client.post(reverse("clinics:assignment_due", args=[assignment.pk]), {"due_date": "2001-01-01"}, follow=True)
+    assignment.refresh_from_db()
+    assert assignment.due_date != date(2001, 1, 1)
+    assert "cannot be in the past" in response.content.decode()
+
+
+def test_an_unknown_time_zone_is_refused_clearly():
+    clinic = make_clinic()
+    clinic.time_zone = "Mars/Olympus_Mons"
+    with pytest.raises(ValidationError, match="not a time zone name"):
+        clinic.full_clean()

@@ -10,7 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -105,6 +105,27 @@ def me_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, "You are signed out on every device, this one included.")
     return redirect("accounts:login")
+
+
+@never_cache
+@login_required
+@require_POST
+def me_sharing(request: HttpRequest) -> HttpResponse:
+    """A patient turns sharing of lesson progress with their clinic on or off."""
+    from clinics.models import Patient
+    from clinics.services import progress_sharing_set
+
+    patient = get_object_or_404(Patient, user=request.user)
+    share = request.POST.get("share")
+    if share not in ("on", "off"):
+        messages.error(request, "Please choose whether to share your progress.")
+        return redirect("accounts:me")
+    progress_sharing_set(patient=patient, share=share == "on")
+    if share == "on":
+        messages.success(request, "Your clinic can see your lesson progress again. This phone will send what it has.")
+    else:
+        messages.success(request, "Your clinic no longer sees your lesson progress. What it had is deleted from the server.")
+    return redirect("accounts:me")
 
 
 @never_cache

@@ -113,11 +113,12 @@ class PatientQuerySet(models.QuerySet):
         )
 
     def overdue(self) -> "PatientQuerySet":
-        return self.filter(overdue_count__gt=0)
+        """Only patients who share progress: for the others "not done" is unknown."""
+        return self.filter(shares_progress=True, overdue_count__gt=0)
 
     def not_started(self) -> "PatientQuerySet":
         """Something is assigned and none of it is done yet."""
-        return self.filter(assigned_count__gt=0, done_count=0)
+        return self.filter(shares_progress=True, assigned_count__gt=0, done_count=0)
 
 
 class Patient(models.Model):
@@ -126,6 +127,9 @@ class Patient(models.Model):
     label = models.CharField(
         max_length=100, help_text="The clinic's own label for this person (initials, chart number). Never shown to others."
     )
+    # The patient's choice, revocable at any time from /me/. Off: the server
+    # forgets their lesson progress and records none; the phone keeps its own.
+    shares_progress = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatientQuerySet.as_manager()
@@ -272,6 +276,8 @@ class AuditEvent(models.Model):
         WITHDRAWN = "withdrawn", "Withdrew assignment"
         STAFF_ADDED = "staff_added", "Added staff member"
         ACCOUNT_DELETED = "account_deleted", "Patient deleted their account"
+        SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing progress"
+        SHARING_STARTED = "sharing_started", "Patient started sharing progress again"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -226,11 +226,38 @@ def progress_parse(data: object) -> ProgressInput:
     return ProgressInput(slug=slug, done=done, score=score, total=total)
 
 
+class SharingOff(Exception):
+    """The patient has chosen not to share progress with their clinic."""
+
+
+@transaction.atomic
+def progress_sharing_set(*, patient: Patient, share: bool) -> None:
+    """Turn sharing of lesson progress on or off. Off deletes what the server
+    holds (the clinic then sees "not shared"); on again, the phone re-sends
+    what it has. Audited either way, so the clinic knows why data vanished."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.shares_progress == share:
+        return
+    patient.shares_progress = share
+    patient.save(update_fields=["shares_progress"])
+    if not share:
+        LessonProgress.objects.filter(patient=patient).delete()
+    audit_record(
+        actor=patient.user, clinic=patient.clinic, patient=patient,
+        action=AuditEvent.Action.SHARING_STARTED if share else AuditEvent.Action.SHARING_STOPPED,
+    )
+
+
 @transaction.atomic
 def progress_record(*, patient: Patient, item: ProgressInput) -> LessonProgress:
     """Record a lesson done and/or its quiz result. Idempotent: one row per
     patient and lesson; the first completion time is kept, and the best quiz
-    score (see LessonProgress)."""
+    score (see LessonProgress). Raises SharingOff if the patient has
+    stopped sharing."""
+    # Lock the patient row: a "stop sharing" at the same moment waits, so no
+    # row can slip in after its delete.
+    if Patient.objects.select_for_update().filter(pk=patient.pk, shares_progress=True).first() is None:
+        raise SharingOff
     lesson = Lesson.objects.published().filter(slug=item.slug).first()
     if lesson is None:
         raise ProgressError("No such lesson.")
@@ -283,7 +310,10 @@ def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = Non
     exported: dict[int, Patient] = {}
     for a in rows:
         exported.setdefault(a.patient_id, a.patient)
-        status = "done" if a.completed_at else ("overdue" if a.due_date < today else "open")
+        if not a.patient.shares_progress:
+            status = "not shared"
+        else:
+            status = "done" if a.completed_at else ("overdue" if a.due_date < today else "open")
         writer.writerow(
             [
                 _csv_safe(a.patient.label),

@@ -353,6 +353,7 @@ def api_assignments(request: HttpRequest) -> JsonResponse:
             "signed_in": True,
             "patient": True,
             "clinic": patient.clinic.name,
+            "sharing": patient.shares_progress,
             "assignments": [_assignment_json(a, today) for a in assignments],
         }
     )
@@ -378,6 +379,9 @@ def api_progress(request: HttpRequest) -> JsonResponse:
         progress = services.progress_record(patient=patient, item=item)
     except services.ProgressError as error:
         return JsonResponse({"error": str(error)}, status=400)
+    except services.SharingOff:
+        # Not an error: the patient's own choice. The phone keeps its record.
+        return JsonResponse({"recorded": False, "shared": False, "slug": item.slug})
     return JsonResponse(
         {
             "recorded": True,

@@ -12,9 +12,9 @@ function formatDate(isoDate) {
   return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(undefined, { day: "numeric", month: "short" });
 }
 
-function statusText(item, local) {
+function statusText(item, local, sharing) {
   if (item.done) return item.total != null ? `Done · ${item.score} of ${item.total} right` : "Done";
-  if (local?.doneAt) return "Done on this phone · not sent to your clinic yet";
+  if (local?.doneAt) return sharing ? "Done on this phone · not sent to your clinic yet" : "Done on this phone · not shared";
   return item.overdue ? `Was due ${formatDate(item.due_date)}` : `Due ${formatDate(item.due_date)}`;
 }
 
@@ -36,7 +36,7 @@ function render(data) {
     const meta = document.createElement("span");
     meta.className = "lesson-meta";
     meta.dataset.assignedStatus = "";
-    meta.textContent = statusText(item, local[item.slug]);
+    meta.textContent = statusText(item, local[item.slug], data.sharing !== false);
     link.append(title, meta);
     li.append(link);
     if (item.note) {
@@ -55,6 +55,7 @@ function render(data) {
 // at the time, a dropped request): send it again now. The server keeps one
 // record per lesson, so repeating is safe. Returns true if anything changed.
 async function resendMissing(data) {
+  if (data.sharing === false) return false;
   const local = readProgress();
   let changed = false;
   for (const item of data.assignments) {

@@ -30,7 +30,9 @@ function share(slug, extra) {
     if (Number.isInteger(score) && Number.isInteger(total)) Object.assign(item, { score, total });
     if (!item.done && item.score === undefined) return;
     const answer = await sendProgress(item);
-    if (answer?.recorded) {
+    if (answer?.shared === false) {
+      say("Saved on this phone only. You chose not to share progress with your clinic.");
+    } else if (answer?.recorded) {
       say(answer.completed_at ? "Your clinic can see you have done this lesson." : "Your check result is shared with your clinic.");
     } else {
       say("Saved on this phone. It has not reached your clinic yet.");

@@ -50,7 +50,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Scoped: a patient id from another clinic is simply "not a valid choice".
         self.fields["patients"].queryset = Patient.objects.for_clinic(clinic)
-        self.fields["lessons"].queryset = Lesson.objects.published()
+        self.fields["lessons"].queryset = Lesson.objects.for_clinic(clinic)
         if not self.is_bound:
             self.initial.setdefault("due_date", timezone.localdate() + timedelta(days=7))
 

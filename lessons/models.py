@@ -2,6 +2,7 @@ import math
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 WORDS_PER_MINUTE = 200
@@ -9,8 +10,13 @@ WORDS_PER_MINUTE = 200
 
 class LessonQuerySet(models.QuerySet):
     def published(self) -> "LessonQuerySet":
-        """Lessons a reader may see, in course order."""
-        return self.filter(published=True).order_by("order", "pk")
+        """Lessons anyone may read (and the phone saves for offline use), in
+        course order. A clinic's own lessons are not among them."""
+        return self.filter(published=True, clinic__isnull=True).order_by("order", "pk")
+
+    def for_clinic(self, clinic) -> "LessonQuerySet":
+        """What a clinic may assign: the published lessons plus its own."""
+        return self.filter(Q(clinic__isnull=True) | Q(clinic=clinic), published=True).order_by("order", "pk")
 
     def course(self) -> "LessonQuerySet":
         """The main course: published full lessons, without the micro-lessons."""
@@ -31,6 +37,11 @@ class Lesson(models.Model):
     quiz = models.JSONField(default=list, blank=True, help_text="Knowledge check questions (see lessons/README).")
     sources = models.JSONField(default=list, blank=True)
     published = models.BooleanField(default=True)
+    clinic = models.ForeignKey(
+        "clinics.Clinic", null=True, blank=True, on_delete=models.CASCADE, related_name="own_lessons",
+        help_text="Leave empty for a lesson everyone can read. Set it for a clinic's own lesson: only its staff "
+        "and patients can open it, and it is never saved on phones for offline use.",
+    )
     source_file = models.CharField(
         max_length=200, blank=True, editable=False, help_text="The Markdown file this lesson is loaded from, if any."
     )
@@ -44,6 +55,16 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def can_be_read_by(self, user) -> bool:
+        """Public lessons: anyone. A clinic's own lesson: its staff and patients."""
+        if self.clinic_id is None:
+            return True
+        if not user.is_authenticated:
+            return False
+        patient = getattr(user, "patient", None)
+        membership = getattr(user, "membership", None)
+        return any(getattr(x, "clinic_id", None) == self.clinic_id for x in (patient, membership))
 
     def get_absolute_url(self) -> str:
         return reverse("lessons:lesson_detail", kwargs={"slug": self.slug})

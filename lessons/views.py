@@ -1,4 +1,5 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
@@ -21,13 +22,16 @@ def lesson_list(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    lesson = get_object_or_404(Lesson.objects.published(), slug=slug)
+    lesson = get_object_or_404(Lesson.objects.filter(published=True), slug=slug)
+    if not lesson.can_be_read_by(request.user):
+        raise Http404
+
     course_slugs = list(Lesson.objects.course().values_list("slug", flat=True))
     position = course_slugs.index(lesson.slug) + 1 if lesson.slug in course_slugs else None
     next_lesson = None
     if position is not None and position < len(course_slugs):
         next_lesson = Lesson.objects.get(slug=course_slugs[position])
-    return render(
+    response = render(
         request,
         "lessons/lesson_detail.html",
         {
@@ -38,3 +42,8 @@ def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "next_lesson": next_lesson,
         },
     )
+    if lesson.clinic_id is not None:
+        # A clinic's own lesson is for signed-in people of that clinic: never
+        # stored by the service worker or any shared cache.
+        patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -7,6 +7,7 @@ may not see is a 404; another clinic's staff see their own (empty) lists,
 never clinic A's patient. `test_every_clinic_url_has_a_ladder_case` walks the
 URLconf so a new /clinic/ URL without a case here fails the suite."""
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from clinics.models import Assignment, Invite
+from clinics.models import Assignment, Invite, LessonProgress
 from tests.factories import course_lesson, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
 
 SECRET = "SECRET-A1"
@@ -54,6 +55,7 @@ class Case:
     hides_secret: bool = True  # a 200 for another clinic must not mention clinic A's patient
     after: object = None  # callable(world, role) -> None: extra checks on the database
     query: str = ""
+    json: bool = False  # POST data as a JSON body (the phone's API)
 
 
 STAFF_ALL = {"anonymous": 302, "patient": 404, "other_clinician": 200, "clinician": 200, "admin": 200}
@@ -79,7 +81,27 @@ def assigned_only_by_own_staff(world: World, role: str) -> None:
     assert count == (2 if role in {"clinician", "admin"} else 1)
 
 
+def progress_recorded_only_for_the_patient(world: World, role: str) -> None:
+    recorded = LessonProgress.objects.filter(patient=world.patient, completed_at__isnull=False).exists()
+    assert recorded == (role == "patient")
+    assert LessonProgress.objects.count() == (1 if role == "patient" else 0)
+
+
+EVERYONE = {role: 200 for role in ROLES}
+
 CASES = [
+    # The phone's API and the join page: no redirects to a login page. The API
+    # answers every caller, but only a patient gets (or writes) anything.
+    Case("api_assignments", EVERYONE),
+    Case(
+        "api_progress",
+        {"anonymous": 401, "patient": 200, "other_clinician": 403, "clinician": 403, "admin": 403},
+        method="post",
+        json=True,
+        data=lambda w: {"slug": course_lesson(0).slug, "done": True},
+        after=progress_recorded_only_for_the_patient,
+    ),
+    Case("join", EVERYONE, kwargs=lambda w: {"code": w.invite.code}),
     Case("dashboard", STAFF_ALL),
     Case("dashboard", STAFF_ALL, query="?q=SECRET&show=all"),
     Case("patient_detail", OBJECT, kwargs=lambda w: {"pk": w.patient.pk}),
@@ -137,10 +159,13 @@ def test_permission_ladder(client, case: Case, role: str):
         client.force_login(user)
     url = reverse(f"clinics:{case.name}", kwargs=case.kwargs(world) if case.kwargs else None) + case.query
     data = case.data(world) if case.data else {}
-    response = getattr(client, case.method)(url, data) if case.method == "post" else client.get(url)
+    if case.json:
+        response = client.post(url, json.dumps(data), content_type="application/json")
+    else:
+        response = getattr(client, case.method)(url, data) if case.method == "post" else client.get(url)
 
     assert response.status_code == case.expect[role], (role, url, response.status_code)
-    if role == "anonymous":
+    if role == "anonymous" and response.status_code == 302:
         assert response["Location"].startswith(reverse("accounts:login"))
     if response.status_code == 200:
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
@@ -150,8 +175,12 @@ def test_permission_ladder(client, case: Case, role: str):
         case.after(world, role)
 
 
+SCOPED_PREFIXES = ("clinic", "api/", "join/")
+
+
 def clinic_url_names() -> set[str]:
-    """Every URL name whose route starts with clinic/, walking the whole URLconf."""
+    """Every URL name whose route starts with clinic/, api/ or join/, walking
+    the whole URLconf."""
     names = set()
 
     def walk(patterns, prefix: str, namespace: str) -> None:
@@ -160,7 +189,7 @@ def clinic_url_names() -> set[str]:
             if isinstance(pattern, URLResolver):
                 ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
                 walk(pattern.url_patterns, route, ns)
-            elif isinstance(pattern, URLPattern) and route.lstrip("^").startswith("clinic"):
+            elif isinstance(pattern, URLPattern) and route.lstrip("^").startswith(SCOPED_PREFIXES):
                 names.add(f"{namespace}{pattern.name}")
 
     walk(get_resolver().url_patterns, "", "")
@@ -170,5 +199,5 @@ def clinic_url_names() -> set[str]:
 def test_every_clinic_url_has_a_ladder_case():
     covered = {f"clinics:{case.name}" for case in CASES}
     found = clinic_url_names()
-    assert "clinics:dashboard" in found  # the walk itself works
+    assert {"clinics:dashboard", "clinics:api_progress", "clinics:join"} <= found  # the walk itself works
     assert found - covered == set(), "clinic URLs with no permission ladder case"

@@ -278,6 +278,7 @@ class AuditEvent(models.Model):
         ACCOUNT_DELETED = "account_deleted", "Patient deleted their account"
         SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing progress"
         SHARING_STARTED = "sharing_started", "Patient started sharing progress again"
+        PASSPHRASE_LINK = "passphrase_link", "Made a new-passphrase link for a patient"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

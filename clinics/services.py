@@ -226,6 +226,16 @@ def progress_parse(data: object) -> ProgressInput:
     return ProgressInput(slug=slug, done=done, score=score, total=total)
 
 
+def patient_passphrase_link(*, clinician: User, patient: Patient) -> str:
+    """A one-time link with which a patient who forgot their passphrase sets a
+    new one on their own account (no second patient record, nothing lost).
+    It stops working once used or after PASSWORD_RESET_TIMEOUT. Audited."""
+    from accounts.services import set_password_path
+
+    audit_record(actor=clinician, clinic=patient.clinic, action=AuditEvent.Action.PASSPHRASE_LINK, patient=patient)
+    return set_password_path(user=patient.user)
+
+
 class SharingOff(Exception):
     """The patient has chosen not to share progress with their clinic."""
 

@@ -8,6 +8,7 @@ app_name = "clinics"
 urlpatterns = [
     path("clinic/", views.dashboard, name="dashboard"),
     path("clinic/patients/<int:pk>/", views.patient_detail, name="patient_detail"),
+    path("clinic/patients/<int:pk>/passphrase-link/", views.patient_passphrase_link, name="patient_passphrase_link"),
     path("clinic/assign/", views.assign, name="assign"),
     path("clinic/assignments/<int:pk>/due/", views.assignment_due, name="assignment_due"),
     path("clinic/assignments/<int:pk>/withdraw/", views.assignment_withdraw, name="assignment_withdraw"),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
@@ -221,6 +222,21 @@ def invite_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "clinics/invite_detail.html",
         {"invite": invite, "join_url": join_url, "qr": mark_safe(qr_svg(join_url)) if invite.status == "open" else ""},
+    )
+
+
+@never_cache
+@clinic_staff_required
+@require_POST
+def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """For a patient who forgot their passphrase: a one-time link (and QR
+    code) to set a new one, shown once to the clinician to pass on."""
+    patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
+    link = request.build_absolute_uri(services.patient_passphrase_link(clinician=request.user, patient=patient))
+    return render(
+        request,
+        "clinics/passphrase_link.html",
+        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "days": settings.PASSWORD_RESET_TIMEOUT // 86400},
     )
 
 

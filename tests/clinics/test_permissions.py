@@ -105,6 +105,12 @@ CASES = [
     Case("dashboard", STAFF_ALL),
     Case("dashboard", STAFF_ALL, query="?q=SECRET&show=all"),
     Case("patient_detail", OBJECT, kwargs=lambda w: {"pk": w.patient.pk}),
+    Case(
+        "patient_passphrase_link",
+        {"anonymous": 302, "patient": 404, "other_clinician": 404, "clinician": 200, "admin": 200},
+        method="post",
+        kwargs=lambda w: {"pk": w.patient.pk},
+    ),
     Case("assign", STAFF_ALL, query="?patients=1"),
     Case(
         "assign",

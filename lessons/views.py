@@ -26,11 +26,10 @@ def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not lesson.can_be_read_by(request.user):
         raise Http404
 
-    course_slugs = list(Lesson.objects.course().values_list("slug", flat=True))
+    course = list(Lesson.objects.course().only("slug", "title"))
+    course_slugs = [item.slug for item in course]
     position = course_slugs.index(lesson.slug) + 1 if lesson.slug in course_slugs else None
-    next_lesson = None
-    if position is not None and position < len(course_slugs):
-        next_lesson = Lesson.objects.get(slug=course_slugs[position])
+    next_lesson = course[position] if position is not None and position < len(course) else None
     response = render(
         request,
         "lessons/lesson_detail.html",

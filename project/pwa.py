@@ -43,8 +43,18 @@ def _static_files() -> list[tuple[str, Path]]:
     return files
 
 
+@lru_cache(maxsize=1)
+def _precache_static_cached() -> tuple[str, ...]:
+    return tuple(static(name) for name, _ in _static_files())
+
+
 def precache_static() -> list[str]:
-    return [static(name) for name, _ in _static_files()]
+    # The worker script is fetched on every navigation (update check); in
+    # production the static files change only with a deploy, so walk the
+    # folder once per process, as for the templates below.
+    if settings.DEBUG:
+        return [static(name) for name, _ in _static_files()]
+    return list(_precache_static_cached())
 
 
 def _static_contents_fingerprint() -> str:

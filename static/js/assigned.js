@@ -2,7 +2,7 @@
 // cached by the service worker and must be the same for everyone, so the
 // block ships empty and hidden; for a signed-in patient it is filled in here
 // (textContent only). Offline or signed out, it simply stays hidden.
-import { fetchAssignments, sendProgress } from "./clinic-api.js";
+import { fetchAssignments, progressItem, sendProgress } from "./clinic-api.js";
 import { readProgress } from "./progress.js";
 
 const section = document.querySelector("[data-assigned]");
@@ -61,9 +61,7 @@ async function resendMissing(data) {
   for (const item of data.assignments) {
     const mine = local[item.slug];
     if (item.done || !mine?.doneAt) continue;
-    const payload = { slug: item.slug, done: true };
-    if (Number.isInteger(mine.score) && Number.isInteger(mine.total)) Object.assign(payload, { score: mine.score, total: mine.total });
-    const answer = await sendProgress(payload);
+    const answer = await sendProgress(progressItem(item.slug, mine));
     if (answer?.recorded) {
       Object.assign(item, { done: true, score: answer.score, total: answer.total });
       changed = true;

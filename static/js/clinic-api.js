@@ -21,6 +21,17 @@ function csrfToken() {
   return match ? decodeURIComponent(match.slice("csrftoken=".length)) : "";
 }
 
+// The progress item for one lesson: the phone's record (progress.js), with
+// anything newer from the event that prompted it. Null when there is
+// nothing to share yet (not done, no check result).
+export function progressItem(slug, local = {}, extra = {}) {
+  const item = { slug, done: Boolean(local.doneAt) || Boolean(extra.done) };
+  const score = extra.score ?? local.score;
+  const total = extra.total ?? local.total;
+  if (Number.isInteger(score) && Number.isInteger(total)) Object.assign(item, { score, total });
+  return item.done || item.score !== undefined ? item : null;
+}
+
 // POST one progress item; resolves to the server's answer or null.
 export async function sendProgress(item) {
   try {

@@ -2,7 +2,7 @@
 // lesson done, tell their clinic (POST /api/v1/progress/). The phone's own
 // record (progress.js) is already saved by then; this only shares it.
 // Offline or signed out, nothing is sent: sending later is the outbox's job.
-import { fetchAssignments, sendProgress } from "./clinic-api.js";
+import { fetchAssignments, progressItem, sendProgress } from "./clinic-api.js";
 import { lessonProgress } from "./progress.js";
 
 const note = document.querySelector("[data-server-progress]");
@@ -23,12 +23,8 @@ function share(slug, extra) {
   if (!slug) return;
   queue = queue.then(async () => {
     if (!(await isPatient())) return;
-    const local = lessonProgress(slug);
-    const item = { slug, done: Boolean(local.doneAt) || Boolean(extra.done) };
-    const score = extra.score ?? local.score;
-    const total = extra.total ?? local.total;
-    if (Number.isInteger(score) && Number.isInteger(total)) Object.assign(item, { score, total });
-    if (!item.done && item.score === undefined) return;
+    const item = progressItem(slug, lessonProgress(slug), extra);
+    if (!item) return;
     const answer = await sendProgress(item);
     if (answer?.shared === false) {
       say("Saved on this phone only. You chose not to share progress with your clinic.");

@@ -271,7 +271,7 @@ def progress_record(*, patient: Patient, item: ProgressInput) -> LessonProgress:
     lesson = Lesson.objects.for_clinic(patient.clinic).filter(slug=item.slug).first()
     if lesson is None:
         raise ProgressError("No such lesson.")
-    if item.total is not None and item.total != len(lesson.quiz):
+    if item.total is not None and item.total != lesson.quiz_total:
         raise ProgressError("total does not match this lesson's check.")
     now = timezone.now()
     try:

@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from lessons.models import Lesson
+from lessons.services import steps_html
 
 # Trigger choices for the craving log. The label is what is stored on the
 # device and exported, so changing one splits the person's patterns: add new
@@ -55,4 +56,5 @@ def toolkit(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def help_now(request: HttpRequest) -> HttpResponse:
-    return render(request, "craving/help.html")
+    # The same steps, from the same file, as the lessons that list them.
+    return render(request, "craving/help.html", {"overdose_steps": steps_html("overdose")})

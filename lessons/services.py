@@ -19,6 +19,11 @@ from .quiz import QuizError, validate_quiz
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", re.DOTALL)
 DIAGRAM_LINE = re.compile(r"<p>\[\[diagram:([a-z0-9-]+)\]\]</p>")
+# A line of its own, `[[steps:NAME]]`, stands for `_shared/NAME-steps.md` in
+# the content folder: one text used by several lessons and by /help/, so the
+# copies cannot drift apart.
+STEPS_LINE = re.compile(r"^\[\[steps:([a-z0-9-]+)\]\][ \t]*$", re.MULTILINE)
+SHARED_FOLDER = "_shared"
 SVG_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL)
 
 # What a lesson body may contain once rendered. Staff edit lessons in the
@@ -26,6 +31,8 @@ SVG_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL)
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote",
     "code", "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+    # "For the curious" boxes: harder terms, folded away from the main text.
+    "details", "summary",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
@@ -46,6 +53,47 @@ class LoadResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
+
+
+def shared_dir(content_dir: Path | None = None) -> Path:
+    return Path(content_dir or settings.LESSONS_CONTENT_DIR) / SHARED_FOLDER
+
+
+def shared_files(content_dir: Path | None = None) -> list[Path]:
+    """Every shared text, for the service worker's version."""
+    folder = shared_dir(content_dir)
+    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+
+
+def steps_markdown(name: str, *, content_dir: Path | None = None) -> str:
+    """The Markdown of one shared list of steps; FileNotFoundError if there is none."""
+    return (shared_dir(content_dir) / f"{name}-steps.md").read_text(encoding="utf-8").strip()
+
+
+def steps_expand(body: str, *, content_dir: Path | None = None, strict: bool = True) -> str:
+    """Replace each `[[steps:NAME]]` line with the shared steps it names.
+
+    The loader expands them (strictly: an unknown name is an error), so a
+    lesson's stored text, its reading time and its `updated_at` follow the
+    shared file. Rendering expands again, leniently, for lessons written in
+    the admin.
+    """
+
+    def replace(match: re.Match) -> str:
+        try:
+            return steps_markdown(match.group(1), content_dir=content_dir)
+        except FileNotFoundError:
+            if strict:
+                raise
+            return ""
+
+    return STEPS_LINE.sub(replace, body)
+
+
+def steps_html(name: str) -> SafeString:
+    """One shared list of steps as HTML: the very same rendering a lesson
+    gives it, for pages (like /help/) that show it outside a lesson."""
+    return lesson_body_html(steps_markdown(name))
 
 
 def lesson_file_parse(path: Path) -> dict:
@@ -87,6 +135,10 @@ def lesson_file_parse(path: Path) -> dict:
         raise LessonFileError(path, "sources must be a list of entries with a 'title' (and an optional 'url')")
     if not body.strip():
         raise LessonFileError(path, "has no lesson text after the front matter")
+    try:
+        body = steps_expand(body, content_dir=path.parent)
+    except FileNotFoundError as error:
+        raise LessonFileError(path, f"names shared steps that do not exist ({error.filename})") from error
     return {
         "slug": slug,
         "title": str(meta["title"]).strip(),
@@ -159,8 +211,9 @@ def _diagram_html(name: str) -> str:
 
 def lesson_body_html(body: str) -> SafeString:
     """Markdown → sanitised HTML, with `[[diagram:NAME]]` lines replaced by
-    the diagram's inline SVG."""
-    raw = markdown.markdown(body, extensions=["sane_lists", "tables"], output_format="html")
+    the diagram's inline SVG and `[[steps:NAME]]` lines by the shared steps."""
+    body = steps_expand(body, strict=False)
+    raw = markdown.markdown(body, extensions=["sane_lists", "tables", "md_in_html"], output_format="html")
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

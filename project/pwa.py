@@ -1,7 +1,8 @@
 """What the service worker precaches, and the version that names its cache.
 
 The version is a hash of everything the precache holds: the hashed static
-URLs, each lesson's slug and last change, and the page templates. Any deploy
+URLs, each lesson's slug and last change, and the page templates (with the
+diagrams and shared steps that pages render from files). Any deploy
 that changes one of them gives a new service worker, which installs a fresh
 cache; an unchanged deploy keeps the installed one.
 """
@@ -16,6 +17,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 
 from lessons.models import Lesson
+from lessons.services import shared_files
 
 # Static folders the app shell needs offline; admin's files are left out.
 PRECACHE_STATIC_DIRS = ("css", "js", "icons")
@@ -70,7 +72,11 @@ def _static_contents_fingerprint() -> str:
 
 def _template_files() -> list[Path]:
     base = Path(settings.BASE_DIR)
-    return sorted(p for p in base.glob("*/templates/**/*") if p.is_file() and ".venv" not in p.parts)
+    templates = sorted(p for p in base.glob("*/templates/**/*") if p.is_file() and ".venv" not in p.parts)
+    # Pages also render files that are not templates: the diagrams inside
+    # lessons and the shared steps that /help/ shows (lessons/content/_shared).
+    diagrams = sorted(Path(settings.LESSONS_DIAGRAMS_DIR).glob("*.svg"))
+    return templates + diagrams + shared_files()
 
 
 @lru_cache(maxsize=1)

@@ -19,11 +19,19 @@ window.addEventListener("resize", updateReading);
 updateReading();
 
 // --- Knowledge check --------------------------------------------------------
-// The score counts each question's first answer; a person may then try the
-// others to read every explanation.
+// The score counts each scored question's first answer; a person may then try
+// the others to read every explanation. A reflection ([data-unscored]) has no
+// right answer: it shows the explanation of the choice and is not counted.
 const questions = [...document.querySelectorAll("[data-question]")];
+const scored = questions.filter((fieldset) => !fieldset.hasAttribute("data-unscored"));
 const firstAnswers = new Map();
 const scoreLine = document.querySelector("[data-quiz-score]");
+
+function showReflection(fieldset, input) {
+  fieldset.querySelectorAll("[data-explanation]").forEach((p) => { p.hidden = true; });
+  input.closest(".choice").querySelector("[data-explanation]").hidden = false;
+  fieldset.querySelector("[data-feedback]").textContent = "Thanks for thinking it through.";
+}
 
 function showAnswer(fieldset, input) {
   const correct = input.hasAttribute("data-correct");
@@ -43,17 +51,22 @@ function showAnswer(fieldset, input) {
   }
 }
 
-questions.forEach((fieldset, index) => {
+questions.forEach((fieldset) => {
   fieldset.addEventListener("change", (event) => {
     const input = event.target;
     if (!(input instanceof HTMLInputElement)) return;
+    const index = scored.indexOf(fieldset);
+    if (index === -1) {
+      showReflection(fieldset, input);
+      return;
+    }
     if (!firstAnswers.has(index)) firstAnswers.set(index, input.hasAttribute("data-correct"));
     showAnswer(fieldset, input);
-    if (firstAnswers.size === questions.length) {
+    if (firstAnswers.size === scored.length) {
       const score = [...firstAnswers.values()].filter(Boolean).length;
-      saveQuizResult(slug, score, questions.length);
-      scoreLine.textContent = `You got ${score} of ${questions.length} right first time. Your result is saved on this phone.`;
-      document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: questions.length } }));
+      saveQuizResult(slug, score, scored.length);
+      scoreLine.textContent = `You got ${score} of ${scored.length} right first time. Your result is saved on this phone.`;
+      document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: scored.length } }));
     }
   });
 });

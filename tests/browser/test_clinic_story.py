@@ -150,7 +150,7 @@ lessons = list(Lesson.objects.course()[:2])
 services.assignments_create(clinician=admin, clinic=clinic, patients=[patient], lessons=lessons,
                             due_date=timezone.localdate() + timedelta(days=2), note='A note')
 first = lessons[0]
-services.progress_record(patient=patient, item=services.ProgressInput(slug=first.slug, done=True, score=1, total=len(first.quiz)))
+services.progress_record(patient=patient, item=services.ProgressInput(slug=first.slug, done=True, score=1, total=first.quiz_total))
 invite = services.invite_create(clinic=clinic, created_by=admin, label='AX-2')
 print(patient.pk, invite.pk, invite.code)
 """

@@ -29,7 +29,7 @@ def overdue_patient():
     done, missed = course_lesson(0), course_lesson(1)
     make_assignment(patient=patient, lesson=done)
     make_assignment(patient=patient, lesson=missed, due_date=timezone.localdate() - timedelta(days=3))
-    make_progress(patient=patient, lesson=done, done=True, score=2, total=len(done.quiz))
+    make_progress(patient=patient, lesson=done, done=True, score=2, total=done.quiz_total)
     return patient
 
 

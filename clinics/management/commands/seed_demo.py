@@ -71,7 +71,7 @@ class Command(BaseCommand):
         # One patient has done the first lesson with its check; one is overdue.
         services.progress_record(
             patient=patients[1],
-            item=services.ProgressInput(slug=first.slug, done=True, score=len(first.quiz), total=len(first.quiz)),
+            item=services.ProgressInput(slug=first.slug, done=True, score=first.quiz_total, total=first.quiz_total),
         )
         if len(course) > 2:
             overdue = services.assignments_create(

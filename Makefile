@@ -8,7 +8,7 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed
 
-.PHONY: run test serve bench install browser clean
+.PHONY: run test serve bench install browser gettext messages clean
 
 install: $(STAMP)
 
@@ -26,20 +26,32 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-run: $(STAMP)
+# Debian's gettext: compilemessages (and makemessages) run its msgfmt.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "Installing Debian's gettext for the translations"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gettext >/dev/null; }
+
+# The Spanish catalogs (locale/*/LC_MESSAGES/*.po) compiled to the .mo files
+# Django reads; the .mo files are build output, not in git.
+messages: $(STAMP) gettext
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	@if $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then $(BIN)/python manage.py seed_demo; fi
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP) browser
+test: $(STAMP) browser messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-serve: $(STAMP)
+serve: $(STAMP) messages
 	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
 	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_DEBUG=0 $(BIN)/gunicorn project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile -
 
-bench: $(STAMP) browser
+bench: $(STAMP) browser messages
 	$(BIN)/python -m bench
 
 clean:

@@ -14,6 +14,12 @@ def load_lessons_after_migrate(sender, **kwargs) -> None:
             f"  Lessons: {len(result.created)} created, {len(result.updated)} updated, "
             f"{len(result.unchanged)} unchanged, {len(result.unpublished)} unpublished"
         )
+    if verbosity >= 1 and (result.translations_created or result.translations_updated or result.translations_removed):
+        print(
+            f"  Lesson translations: {len(result.translations_created)} created, "
+            f"{len(result.translations_updated)} updated, {len(result.translations_unchanged)} unchanged, "
+            f"{len(result.translations_removed)} removed"
+        )
 
 
 class LessonsConfig(AppConfig):

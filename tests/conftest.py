@@ -5,3 +5,20 @@ import os
 # The browser tests never touch the ORM in-process (their server is a
 # separate gunicorn), so the check has nothing to protect here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_sessionstart(session) -> None:
+    """Compile the translation catalogs when a .po is newer than its .mo, so
+    `pytest` run by hand (not through `make test`) tests the current text."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    stale = [
+        po for po in (root / "locale").rglob("*.po") if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        from django.core.management import call_command
+
+        locales = sorted({po.parts[-3] for po in stale})
+        call_command("compilemessages", locale=locales, ignore_patterns=[".venv", "node_modules"], verbosity=0)

@@ -4,18 +4,24 @@
 // (textContent only). Offline or signed out, it simply stays hidden.
 import { fetchAssignments, progressItem, sendProgress } from "./clinic-api.js";
 import { readProgress } from "./progress.js";
+import { gettext, interpolate, LOCALE } from "./i18n.js";
 
 const section = document.querySelector("[data-assigned]");
 
 function formatDate(isoDate) {
   const date = new Date(`${isoDate}T00:00:00`);
-  return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(LOCALE, { day: "numeric", month: "short" });
 }
 
 function statusText(item, local, sharing) {
-  if (item.done) return item.total != null ? `Done · ${item.score} of ${item.total} right` : "Done";
-  if (local?.doneAt) return sharing ? "Done on this phone · not sent to your clinic yet" : "Done on this phone · not shared";
-  return item.overdue ? `Was due ${formatDate(item.due_date)}` : `Due ${formatDate(item.due_date)}`;
+  if (item.done) {
+    return item.total != null
+      ? interpolate(gettext("Done · %(score)s of %(total)s right"), { score: item.score, total: item.total })
+      : gettext("Done");
+  }
+  if (local?.doneAt) return sharing ? gettext("Done on this phone · not sent to your clinic yet") : gettext("Done on this phone · not shared");
+  const due = { date: formatDate(item.due_date) };
+  return item.overdue ? interpolate(gettext("Was due %(date)s"), due) : interpolate(gettext("Due %(date)s"), due);
 }
 
 function render(data) {
@@ -42,7 +48,7 @@ function render(data) {
     if (item.note) {
       const note = document.createElement("p");
       note.className = "lesson-summary";
-      note.textContent = `Note from your clinic: ${item.note}`;
+      note.textContent = interpolate(gettext("Note from your clinic: %(note)s"), { note: item.note });
       li.append(note);
     }
     list.append(li);

@@ -6,8 +6,11 @@
 
 const catalog = globalThis.crestCatalog || { strings: {}, plural: (n) => (n === 1 ? 0 : 1) };
 
-// The page's language ("en", "es"), for dates, numbers and sorting too.
+// The page's language ("en", "es").
 export const LANGUAGE = globalThis.document?.documentElement.lang || "en";
+// For dates, numbers and sorting: the phone's own variant of the page's
+// language (es-US, en-GB), or the language itself.
+export const LOCALE = (globalThis.navigator?.languages || []).find((tag) => tag.split("-")[0] === LANGUAGE) || LANGUAGE;
 
 function lookup(key) {
   return Object.hasOwn(catalog.strings, key) ? catalog.strings[key] : undefined;

@@ -1,6 +1,7 @@
 // One lesson page: reading progress, the knowledge check, "mark as done".
 // All of it works offline: answers and explanations are in the page.
 import { lessonProgress, markDone, renderProgress, saveQuizResult } from "./progress.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const page = document.querySelector("[data-lesson-page]");
 const slug = page?.dataset.lessonPage;
@@ -30,7 +31,7 @@ const scoreLine = document.querySelector("[data-quiz-score]");
 function showReflection(fieldset, input) {
   fieldset.querySelectorAll("[data-explanation]").forEach((p) => { p.hidden = true; });
   input.closest(".choice").querySelector("[data-explanation]").hidden = false;
-  fieldset.querySelector("[data-feedback]").textContent = "Thanks for thinking it through.";
+  fieldset.querySelector("[data-feedback]").textContent = gettext("Thanks for thinking it through.");
 }
 
 function showAnswer(fieldset, input) {
@@ -42,12 +43,12 @@ function showAnswer(fieldset, input) {
   choice.querySelector("[data-explanation]").hidden = false;
   const feedback = fieldset.querySelector("[data-feedback]");
   if (correct) {
-    feedback.textContent = "That’s right.";
+    feedback.textContent = gettext("That’s right.");
   } else {
     const right = fieldset.querySelector("[data-correct]");
     right.closest(".choice").classList.add("is-right");
     right.closest(".choice").querySelector("[data-explanation]").hidden = false;
-    feedback.textContent = "Not quite. The right answer is marked below it.";
+    feedback.textContent = gettext("Not quite. The right answer is marked below it.");
   }
 }
 
@@ -65,7 +66,10 @@ questions.forEach((fieldset) => {
     if (firstAnswers.size === scored.length) {
       const score = [...firstAnswers.values()].filter(Boolean).length;
       saveQuizResult(slug, score, scored.length);
-      scoreLine.textContent = `You got ${score} of ${scored.length} right first time. Your result is saved on this phone.`;
+      scoreLine.textContent = interpolate(
+        gettext("You got %(score)s of %(total)s right first time. Your result is saved on this phone."),
+        { score, total: scored.length },
+      );
       document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: scored.length } }));
     }
   });
@@ -76,9 +80,9 @@ const doneButton = document.querySelector("[data-mark-done]");
 const doneMessage = document.querySelector("[data-done-message]");
 
 function showDone() {
-  doneButton.textContent = "Done ✓";
+  doneButton.textContent = gettext("Done ✓");
   doneButton.disabled = true;
-  document.querySelectorAll("[data-lesson-page] [data-lesson-status]").forEach((el) => { el.textContent = "Done"; });
+  document.querySelectorAll("[data-lesson-page] [data-lesson-status]").forEach((el) => { el.textContent = gettext("Done"); });
 }
 
 if (slug && lessonProgress(slug).doneAt) showDone();
@@ -86,10 +90,10 @@ if (slug && lessonProgress(slug).doneAt) showDone();
 doneButton?.addEventListener("click", () => {
   if (markDone(slug)) {
     showDone();
-    doneMessage.textContent = "Saved. Well done for taking the time.";
+    doneMessage.textContent = gettext("Saved. Well done for taking the time.");
     document.dispatchEvent(new CustomEvent("crest:lesson-done", { detail: { slug } }));
   } else {
-    doneMessage.textContent = "This browser would not let Crest save. Your progress could not be kept.";
+    doneMessage.textContent = gettext("This browser would not let Crest save. Your progress could not be kept.");
   }
   renderProgress();
 });

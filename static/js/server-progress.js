@@ -4,6 +4,7 @@
 // Offline or signed out, nothing is sent: sending later is the outbox's job.
 import { fetchAssignments, progressItem, sendProgress } from "./clinic-api.js";
 import { lessonProgress } from "./progress.js";
+import { gettext } from "./i18n.js";
 
 const note = document.querySelector("[data-server-progress]");
 // Asked only when there is something to share: most readers have no account.
@@ -27,11 +28,11 @@ function share(slug, extra) {
     if (!item) return;
     const answer = await sendProgress(item);
     if (answer?.shared === false) {
-      say("Saved on this phone only. You chose not to share progress with your clinic.");
+      say(gettext("Saved on this phone only. You chose not to share progress with your clinic."));
     } else if (answer?.recorded) {
-      say(answer.completed_at ? "Your clinic can see you have done this lesson." : "Your check result is shared with your clinic.");
+      say(answer.completed_at ? gettext("Your clinic can see you have done this lesson.") : gettext("Your check result is shared with your clinic."));
     } else {
-      say("Saved on this phone. It has not reached your clinic yet.");
+      say(gettext("Saved on this phone. It has not reached your clinic yet."));
     }
   });
 }

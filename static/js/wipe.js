@@ -2,6 +2,7 @@
 // ours ("crest:…") and the IndexedDB database (craving log, lists). Two taps,
 // so nobody wipes their log by accident.
 import { DB_NAME } from "./db.js";
+import { gettext } from "./i18n.js";
 
 const root = document.querySelector("[data-wipe-local]");
 
@@ -50,11 +51,11 @@ if (root) {
     clearLocalStorage();
     try {
       await deleteDatabase(DB_NAME);
-      status.textContent = "Done. Crest’s data is no longer on this phone.";
+      status.textContent = gettext("Done. Crest’s data is no longer on this phone.");
     } catch (error) {
       status.textContent = error.message === "blocked"
-        ? "Almost done. Close Crest in any other tab to finish removing the craving log."
-        : "The craving log could not be removed. Please try again.";
+        ? gettext("Almost done. Close Crest in any other tab to finish removing the craving log.")
+        : gettext("The craving log could not be removed. Please try again.");
     }
     start.hidden = false;
   });

@@ -1,11 +1,13 @@
 """Crest settings: one file; what differs per deploy comes from the environment.
 
-Development defaults are safe to run on a laptop. With DJANGO_DEBUG=0 the app
+Production is the default: debug is off unless DJANGO_DEBUG says otherwise
+(`make run` and `make test` turn it on for themselves). With debug off the app
 refuses to start without DJANGO_SECRET_KEY and turns on the HTTPS protections
 (unless DJANGO_HTTPS=0, for plain-HTTP local serving).
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -21,13 +23,22 @@ def env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_flag("DJANGO_DEBUG", True)
+def refuse_to_start(message: str) -> None:
+    """Stop with one line on stderr and no traceback: the operator needs the
+    variable's name, not Python internals. (project/wsgi.py turns this into
+    gunicorn's "app failed to load", so the server stops too.)"""
+    print(f"Crest cannot start: {message}", file=sys.stderr)
+    raise SystemExit(1)
 
-if DEBUG:
-    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-deploy")
-else:
-    # Fail loudly: a production server must never run on a default key.
-    SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+
+DEBUG = env_flag("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        # A production server must never run on a default key.
+        refuse_to_start("set DJANGO_SECRET_KEY (a long random string), or DJANGO_DEBUG=1 for development.")
+    SECRET_KEY = "dev-only-insecure-key-do-not-deploy"
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h.strip()]
 if DEBUG and not ALLOWED_HOSTS:

@@ -94,7 +94,7 @@ def running_server(tmp: Path, workers: int = 2):
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
     log = open(tmp / "gunicorn.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        [sys.executable, "-m", "gunicorn", "-c", "project/gunicorn.conf.py", "project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=log,

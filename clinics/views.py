@@ -247,8 +247,10 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @clinic_staff_required
-@require_safe
+@require_POST
 def export_csv(request: HttpRequest) -> HttpResponse:
+    """A POST (with CSRF): it writes audit rows, so a GET (a prefetch, a
+    link opened by someone else's page) must never produce it."""
     body = services.progress_export_csv(clinic=request.clinic, actor=request.user)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     filename = f"crest-{request.clinic.slug}-{timezone.localdate().isoformat()}.csv"

@@ -344,7 +344,7 @@ def test_export_is_a_csv_download(client):
     clinic = make_clinic()
     client.force_login(make_staff(clinic=clinic))
     make_assignment(patient=make_patient(clinic=clinic, label="JD-12"))
-    response = client.get(reverse("clinics:export_csv"))
+    response = client.post(reverse("clinics:export_csv"))
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     assert "JD-12" in response.content.decode()
@@ -356,7 +356,7 @@ def test_audit_log_lists_views_and_exports_for_the_admin(client):
     patient = make_patient(clinic=clinic, label="JD-12")
     client.force_login(clinician)
     client.get(patient.get_absolute_url())
-    client.get(reverse("clinics:export_csv"))
+    client.post(reverse("clinics:export_csv"))
     client.force_login(make_admin(clinic=clinic))
     body = client.get(reverse("clinics:audit_log")).content.decode()
     assert 'data-audit="patient_viewed"' in body and 'data-audit="exported"' in body

@@ -63,7 +63,7 @@ def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_
         assert page.locator("h1").inner_text() == "Join Story Clinic"
         patient_username = page.input_value("input[name=username]")
         passphrase = page.input_value("input[name=passphrase]")
-        assert patient_username and len(passphrase) >= 10
+        assert patient_username and len(passphrase) >= 12 and len(passphrase.split("-")) >= 4
         page.click("button:has-text('Join')")
         page.wait_for_url(f"{server.url}/")
         # Nothing is assigned yet: the block says so, without naming the

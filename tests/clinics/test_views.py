@@ -220,7 +220,7 @@ def test_join_form_errors_keep_the_invite_usable(client):
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert "taken" in body and "at least 10" in body
+    assert "taken" in body and "at least 12" in body
     invite.refresh_from_db()
     assert invite.used_at is None
 

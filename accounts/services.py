@@ -78,6 +78,17 @@ def username_suggest_free(*, attempts: int = 20) -> str:
     return f"{username_suggest()}-{secrets.randbelow(10_000)}"
 
 
+def is_staff_account(user) -> bool:
+    """Clinic staff (clinic admins, clinicians) and Django staff/superusers:
+    the accounts that open other people's data, so they sign in with two
+    factors, keep shorter sessions and never get a password link once they
+    have a password. (The membership is read through its reverse accessor:
+    accounts does not import clinics.)"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or hasattr(user, "membership"))
+
+
 def set_password_path(*, user: User) -> str:
     """The one-time "set your password" link for a new staff member. It stops
     working once a password is set (the token covers the password hash)."""

@@ -63,6 +63,16 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
 
+    def get_user(self, uidb64: str):
+        # The same link serves a patient's new passphrase and a new staff
+        # member's first password. A staff account that has a password never
+        # gets it reset by link: a link skips the old password, and staff
+        # accounts open every patient of a clinic. Such a link "no longer works".
+        user = super().get_user(uidb64)
+        if user is not None and services.is_staff_account(user) and user.has_usable_password():
+            return None
+        return user
+
 
 set_password = SetPasswordView.as_view()
 

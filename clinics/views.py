@@ -238,7 +238,7 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinics/passphrase_link.html",
-        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "days": settings.PASSWORD_RESET_TIMEOUT // 86400},
+        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
     )
 
 

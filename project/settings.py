@@ -146,6 +146,10 @@ AXES_VERBOSE = False
 TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
 AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
 
+# Set-password and new-passphrase links work once (the token covers the
+# password) and for one day at most.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

@@ -288,10 +288,24 @@ def staff(request: HttpRequest) -> HttpResponse:
     for member in members:
         # The link works once: it stops matching as soon as a password is set.
         member.set_password_url = (
-            None if member.user.has_usable_password()
+            None if member.user.has_usable_password() or not member.user.is_active
             else request.build_absolute_uri(set_password_path(user=member.user))
         )
     return render(request, "clinics/staff.html", {"form": form, "members": members})
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, clinic=request.clinic)
+    try:
+        services.staff_deactivate(clinic=request.clinic, by=request.user, membership=membership)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deactivated {membership.user.username}. They are signed out everywhere.")
+    return redirect("clinics:staff")
 
 
 # --- Joining (public) --------------------------------------------------------

@@ -83,6 +83,11 @@ def assigned_only_by_own_staff(world: World, role: str) -> None:
     assert count == (2 if role in {"clinician", "admin"} else 1)
 
 
+def deactivated_only_by_own_admin(world: World, role: str) -> None:
+    world.users["clinician"].refresh_from_db()
+    assert world.users["clinician"].is_active == (role != "admin")
+
+
 def exported_only_for_own_staff(world: World, role: str) -> None:
     exported = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED, patient=world.patient).exists()
     assert exported == (role in {"clinician", "admin"})
@@ -162,6 +167,13 @@ CASES = [
     Case("audit_log", ADMIN_ONLY),
     Case("staff", ADMIN_ONLY),
     Case("staff", ADMIN_ONLY_POST, method="post", data=lambda w: {"username": "dr-new", "role": "clinician"}),
+    Case(
+        "staff_deactivate",
+        ADMIN_ONLY_POST,
+        method="post",
+        kwargs=lambda w: {"pk": w.users["clinician"].membership.pk},
+        after=deactivated_only_by_own_admin,
+    ),
 ]
 
 

@@ -1,6 +1,7 @@
 """Accounts: generated usernames and passphrases, "my data" export, account
 deletion and signing out everywhere."""
 
+import ipaddress
 import secrets
 from functools import cache
 from importlib.resources import files
@@ -14,6 +15,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .models import User
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Short, neutral, easy-to-spell words for usernames: nothing about drugs or
 # treatment, so a username seen over a shoulder gives nothing away.
@@ -172,19 +176,46 @@ def account_delete(*, user: User) -> None:
     user.delete()
 
 
+def _address(text: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    # An IPv6 socket reports IPv4 clients as ::ffff:a.b.c.d.
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+@cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
 def client_ip(request) -> str:
     """The address login throttling counts failures against.
 
-    Behind N trusted proxies (DJANGO_TRUSTED_PROXIES=N), each appending to
-    X-Forwarded-For, the client is the Nth address from the right; anything
-    further left was written by the client and could be forged to dodge the
-    lockout. With no proxy configured, the socket's address is the truth.
+    The socket's address, unless it is one of DJANGO_TRUSTED_PROXIES: then
+    X-Forwarded-For is walked from the right (each proxy appends the address
+    it saw) past every trusted proxy, and the first address that is not one
+    is the client. Anything further left was written by the client and could
+    be forged to dodge the limits; so is anything that is not an address.
     """
     from django.conf import settings
 
-    proxies = settings.TRUSTED_PROXIES
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    remote = request.META.get("REMOTE_ADDR", "")
+
+    def trusted(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    current = _address(remote)
+    if not trusted(current):
+        return str(current) if current is not None else remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # not an address: the last trusted hop is all we know
+        current = address
+        if not trusted(address):
+            break
+    return str(current)

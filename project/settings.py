@@ -6,6 +6,7 @@ refuses to start without DJANGO_SECRET_KEY and turns on the HTTPS protections
 (unless DJANGO_HTTPS=0, for plain-HTTP local serving).
 """
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -29,6 +30,27 @@ def refuse_to_start(message: str) -> None:
     gunicorn's "app failed to load", so the server stops too.)"""
     print(f"Crest cannot start: {message}", file=sys.stderr)
     raise SystemExit(1)
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks, normalised
+    ("127.0.0.1" -> "127.0.0.1/32"). Anything else refuses to start, a bare
+    number included: it used to mean a count of proxies, and read as an
+    address it would trust the wrong machine."""
+    networks = []
+    for part in os.environ.get(name, "").split(","):
+        part = part.strip()
+        if part in ("", "0"):  # the old default "0" also means no proxies
+            continue
+        try:
+            if part.isdigit():
+                raise ValueError(part)
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            refuse_to_start(
+                f"{name} lists the proxies' addresses or networks, e.g. 127.0.0.1,10.0.0.0/8; “{part}” is not one."
+            )
+    return networks
 
 
 DEBUG = env_flag("DJANGO_DEBUG", False)
@@ -141,9 +163,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-# How many proxies in front of the app append to X-Forwarded-For (1 behind one
-# TLS proxy). 0 trusts only the socket address; see accounts.services.client_ip.
-TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+# The addresses or networks of the proxies in front of the app. X-Forwarded-For
+# is read only from them; none trusts only the socket's address. See
+# accounts.services.client_ip.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
 AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
 
 # Set-password and new-passphrase links work once (the token covers the

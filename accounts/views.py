@@ -32,6 +32,20 @@ class LoginView(auth_views.LoginView):
             return reverse("clinics:dashboard")
         return super().get_default_redirect_url()
 
+    def form_invalid(self, form):
+        retry_after = getattr(self.request, "login_retry_after", None)
+        if retry_after is None:
+            return super().form_invalid(form)
+        # Throttled (accounts/throttle.py): say so plainly, and when to retry.
+        response = render(
+            self.request,
+            "registration/locked_out.html",
+            {"minutes": max(1, -(-retry_after // 60)), "window_minutes": settings.LOGIN_WINDOW_SECONDS // 60},
+            status=429,
+        )
+        response["Retry-After"] = str(retry_after)
+        return response
+
     def form_valid(self, form):
         response = super().form_valid(form)
         # A patient's own phone stays signed in for weeks; a clinic computer

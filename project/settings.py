@@ -119,6 +119,13 @@ TEMPLATES = [
     },
 ]
 
+# The cache holds what every app process must share (login throttling
+# counts), so it is never per-process memory: a table in the database by
+# default (`migrate` creates it).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crest_cache"},
+}
+
 # Database: SQLite file by default, anything dj-database-url reads otherwise.
 DATABASES = {
     "default": dj_database_url.config(
@@ -149,19 +156,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-axes first: it refuses a locked-out login before the password is checked.
+# Login throttling (accounts/throttle.py) first: it refuses a throttled
+# sign-in before any password is checked.
 AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.LoginThrottleBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling: 5 failures for one username from one address lock that
-# pair out for 15 minutes. By username *and* address, so one person's typos
-# on a shared clinic Wi-Fi do not lock out everyone else behind that address.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Failed sign-ins are counted in fixed windows (on the clock) in the shared
+# cache. Over a limit, sign-in is refused until the window ends; a failure
+# during a lockout does not extend it. See accounts/throttle.py and README.
+LOGIN_WINDOW_SECONDS = 15 * 60
+LOGIN_FAILURE_LIMITS = {
+    "username_and_address": 5,  # a person's typos lock out only them, there
+    "address": 20,  # one address trying many usernames
+    "username": 30,  # one username tried from many addresses
+}
+# django-axes keeps its record of sign-in attempts (for the admin); the
+# limits above do the throttling, so axes itself never locks anyone out.
+AXES_LOCK_OUT_AT_FAILURE = False
 AXES_VERBOSE = False
 # The addresses or networks of the proxies in front of the app. X-Forwarded-For
 # is read only from them; none trusts only the socket's address. See

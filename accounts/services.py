@@ -6,6 +6,7 @@ import secrets
 from functools import cache
 from importlib.resources import files
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -91,6 +92,16 @@ def is_staff_account(user) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return bool(user.is_staff or user.is_superuser or hasattr(user, "membership"))
+
+
+def session_length_on_sign_in(sender, request, user, **kwargs) -> None:
+    """Connected to user_logged_in: the one place session length is decided,
+    whichever way someone signed in (login page, set-password link, the
+    Django admin, joining). A patient's own phone stays signed in for weeks
+    (SESSION_COOKIE_AGE); a clinic computer showing many people's health data
+    gets a working day (STAFF_SESSION_SECONDS)."""
+    if request is not None and hasattr(request, "session") and is_staff_account(user):
+        request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
 
 
 def set_password_path(*, user: User) -> str:
@@ -199,8 +210,6 @@ def client_ip(request) -> str:
     is the client. Anything further left was written by the client and could
     be forged to dodge the limits; so is anything that is not an address.
     """
-    from django.conf import settings
-
     networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
     remote = request.META.get("REMOTE_ADDR", "")
 

@@ -46,13 +46,6 @@ class LoginView(auth_views.LoginView):
         response["Retry-After"] = str(retry_after)
         return response
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        # A patient's own phone stays signed in for weeks; a clinic computer
-        # showing many people's health data must not.
-        if hasattr(form.get_user(), "membership"):
-            self.request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
-        return response
 
 
 login_view = LoginView.as_view()

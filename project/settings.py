@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "pwa",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +97,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor?
+    "django_otp.middleware.OTPMiddleware",
+    # Staff go no further than the second step until they have.
+    "accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -185,6 +192,13 @@ AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
 # Set-password and new-passphrase links work once (the token covers the
 # password) and for one day at most.
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+# Staff (clinic admins, clinicians, superusers) sign in with two factors: a
+# password, then a code from an authenticator app or a recovery code.
+# DJANGO_STAFF_MFA=off turns that off for local trials. See accounts/mfa.py.
+STAFF_MFA = env_flag("DJANGO_STAFF_MFA", True)
+OTP_TOTP_ISSUER = "Crest"  # the name authenticator apps show: neutral, like the app's
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or codes on admin pages
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

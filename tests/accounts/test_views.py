@@ -2,7 +2,7 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import Client
+from tests.factories import Client  # staff signed in by force_login() have passed the second factor
 from django.urls import reverse
 
 from clinics.models import Assignment, AuditEvent, LessonProgress, Patient

@@ -2,7 +2,7 @@
 sessions at once and is written to the audit log."""
 
 import pytest
-from django.test import Client
+from tests.factories import Client  # staff signed in by force_login() have passed the second factor
 from django.urls import reverse
 
 from clinics.models import AuditEvent

@@ -391,7 +391,8 @@ def test_admin_adds_a_clinician_who_sets_their_own_password_once(client):
     assert response["Location"] == reverse("accounts:set_password_done")
     new_user.refresh_from_db()
     assert new_user.check_password("brand-new-pass-2026")
-    assert newcomer.get(reverse("clinics:dashboard")).status_code == 200  # signed in
+    # Signed in, and next sets up their second step before any clinic page opens.
+    assert newcomer.get(reverse("clinics:dashboard"))["Location"].startswith(reverse("accounts:two_factor"))
     # The link worked once.
     assert "no longer works" in Client().get(link, follow=True).content.decode()
     assert "data-set-password-link" not in client.get(reverse("clinics:staff")).content.decode()

@@ -291,9 +291,18 @@ PWA_APP_SHORTCUTS = [
 LESSONS_CONTENT_DIR = Path(os.environ.get("CREST_LESSONS_DIR", BASE_DIR / "lessons" / "content"))
 LESSONS_DIAGRAMS_DIR = BASE_DIR / "lessons" / "diagrams"
 
+# Every log line goes through project.redact: no invite code, set-password or
+# new-passphrase token, or query string (dashboard searches hold patient
+# labels) is ever written. "django" and "django.server" are named so that
+# Django's default handlers, which would print unfiltered, are replaced.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "project.redact.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

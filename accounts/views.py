@@ -2,6 +2,7 @@
 a shared phone must keep no copy of an account page."""
 
 import json
+import math
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -42,12 +43,11 @@ class LoginView(auth_views.LoginView):
         response = render(
             self.request,
             "registration/locked_out.html",
-            {"minutes": max(1, -(-retry_after // 60)), "window_minutes": settings.LOGIN_WINDOW_SECONDS // 60},
+            {"minutes": math.ceil(retry_after / 60), "window_minutes": settings.LOGIN_WINDOW_SECONDS // 60},
             status=429,
         )
         response["Retry-After"] = str(retry_after)
         return response
-
 
 
 login_view = LoginView.as_view()

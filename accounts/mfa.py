@@ -117,7 +117,8 @@ def second_factor_verify(*, user: User, token: str):
     if not token:
         return None
     devices = list(django_otp.devices_for_user(user))
-    kinds = (TOTPDevice,) if token.isdigit() else (StaticDevice,)
+    # An app's code is six digits; a recovery code is eight letters and digits.
+    kinds = (TOTPDevice,) if len(token) == 6 and token.isdigit() else (StaticDevice,)
     candidates = [device for device in devices if isinstance(device, kinds)]
     for device in candidates:
         allowed, _ = device.verify_is_allowed()

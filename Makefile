@@ -35,21 +35,29 @@ gettext:
 
 # The Spanish catalogs (locale/*/LC_MESSAGES/*.po) compiled to the .mo files
 # Django reads; the .mo files are build output, not in git.
+messages: export DJANGO_DEBUG ?= 1
 messages: $(STAMP) gettext
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 
+# Debug is off unless set (production is the default); these two turn it on
+# for themselves.
+run: export DJANGO_DEBUG = 1
 run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	@if $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then $(BIN)/python manage.py seed_demo; fi
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+test: export DJANGO_DEBUG = 1
 test: $(STAMP) browser messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# gunicorn's settings (logs without secrets, start-up checks) are in
+# project/gunicorn.conf.py.
+serve: export DJANGO_DEBUG = 0
 serve: $(STAMP) messages
-	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=0 $(BIN)/gunicorn project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile -
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn -c project/gunicorn.conf.py project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 
 bench: $(STAMP) browser messages
 	$(BIN)/python -m bench

@@ -1,8 +1,12 @@
 """Accounts: generated usernames and passphrases, "my data" export, account
 deletion and signing out everywhere."""
 
+import ipaddress
 import secrets
+from functools import cache
+from importlib.resources import files
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -13,8 +17,11 @@ from django.utils.http import urlsafe_base64_encode
 
 from .models import User
 
-# Short, neutral, easy-to-spell words: nothing about drugs or treatment, so a
-# username or passphrase seen over a shoulder gives nothing away.
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Short, neutral, easy-to-spell words for usernames: nothing about drugs or
+# treatment, so a username seen over a shoulder gives nothing away.
 WORDS = """
 acorn amber apple arch aspen autumn badge bamboo basil bay beach beacon bell
 berry birch bison bloom blue boat bolt branch brave breeze brick bridge brook
@@ -39,10 +46,32 @@ def username_suggest() -> str:
     return f"{secrets.choice(WORDS)}-{secrets.choice(WORDS)}-{secrets.randbelow(900) + 100}"
 
 
+# Words of the EFF list that would read badly on the screen of someone in
+# recovery, or tell a passer-by what Crest is for. Leaving out these few
+# costs a fraction of a bit.
+PASSPHRASE_LEFT_OUT = frozenset(
+    """
+    arrest clean clinic coping crave craving dealer detoxify dose graves graveyard hangover
+    imprison jailbird jailbreak jailer jailhouse junkie morphine opium overkill police prison
+    rehab relapse smoked smoking undead
+    """.split()
+)
+
+
+@cache
+def passphrase_words() -> tuple[str, ...]:
+    """The EFF large wordlist (7,776 words made for passphrases; shipped by
+    xkcdpass, CC BY 3.0), less PASSPHRASE_LEFT_OUT."""
+    text = files("xkcdpass").joinpath("static", "eff-long").read_text(encoding="utf-8")
+    return tuple(word for word in text.split() if word not in PASSPHRASE_LEFT_OUT)
+
+
 def passphrase_suggest(*, words: int = 4) -> str:
-    """Four random words (about 32 bits from this list): plenty against online
-    guessing with login throttling, and far easier to keep than a jumble."""
-    return "-".join(secrets.choice(WORDS) for _ in range(words))
+    """Four random words from the EFF large list: about 51 bits, plenty
+    against online guessing with login throttling, and far easier to keep
+    than a jumble. At least 15 characters (the shortest words have three)."""
+    vocabulary = passphrase_words()
+    return "-".join(secrets.choice(vocabulary) for _ in range(words))
 
 
 def username_suggest_free(*, attempts: int = 20) -> str:
@@ -52,6 +81,27 @@ def username_suggest_free(*, attempts: int = 20) -> str:
         if not User.objects.filter(username__iexact=candidate).exists():
             return candidate
     return f"{username_suggest()}-{secrets.randbelow(10_000)}"
+
+
+def is_staff_account(user) -> bool:
+    """Clinic staff (clinic admins, clinicians) and Django staff/superusers:
+    the accounts that open other people's data, so they sign in with two
+    factors, keep shorter sessions and never get a password link once they
+    have a password. (The membership is read through its reverse accessor:
+    accounts does not import clinics.)"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or hasattr(user, "membership"))
+
+
+def session_length_on_sign_in(sender, request, user, **kwargs) -> None:
+    """Connected to user_logged_in: the one place session length is decided,
+    whichever way someone signed in (login page, set-password link, the
+    Django admin, joining). A patient's own phone stays signed in for weeks
+    (SESSION_COOKIE_AGE); a clinic computer showing many people's health data
+    gets a working day (STAFF_SESSION_SECONDS)."""
+    if request is not None and hasattr(request, "session") and is_staff_account(user):
+        request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
 
 
 def set_password_path(*, user: User) -> str:
@@ -137,19 +187,44 @@ def account_delete(*, user: User) -> None:
     user.delete()
 
 
+def _address(text: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    # An IPv6 socket reports IPv4 clients as ::ffff:a.b.c.d.
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+@cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+
+
 def client_ip(request) -> str:
     """The address login throttling counts failures against.
 
-    Behind N trusted proxies (DJANGO_TRUSTED_PROXIES=N), each appending to
-    X-Forwarded-For, the client is the Nth address from the right; anything
-    further left was written by the client and could be forged to dodge the
-    lockout. With no proxy configured, the socket's address is the truth.
+    The socket's address, unless it is one of DJANGO_TRUSTED_PROXIES: then
+    X-Forwarded-For is walked from the right (each proxy appends the address
+    it saw) past every trusted proxy, and the first address that is not one
+    is the client. Anything further left was written by the client and could
+    be forged to dodge the limits; so is anything that is not an address.
     """
-    from django.conf import settings
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    remote = request.META.get("REMOTE_ADDR", "")
 
-    proxies = settings.TRUSTED_PROXIES
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    def trusted(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    current = _address(remote)
+    if not trusted(current):
+        return str(current) if current is not None else remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # not an address: the last trusted hop is all we know
+        current = address
+        if not trusted(address):
+            break
+    return str(current)

@@ -279,6 +279,7 @@ class AuditEvent(models.Model):
         SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing progress"
         SHARING_STARTED = "sharing_started", "Patient started sharing progress again"
         PASSPHRASE_LINK = "passphrase_link", "Made a new-passphrase link for a patient"
+        STAFF_DEACTIVATED = "staff_deactivated", "Deactivated a staff member"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

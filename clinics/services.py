@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import sessions_end_all
 from lessons.models import Lesson
 
 from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
@@ -61,6 +62,27 @@ def staff_create(*, clinic: Clinic, added_by: User, username: str, role: str = M
     Membership.objects.create(user=user, clinic=clinic, role=role)
     audit_record(actor=added_by, clinic=clinic, action=AuditEvent.Action.STAFF_ADDED, detail=f"{username} ({role})")
     return user
+
+
+@transaction.atomic
+def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> None:
+    """A staff member leaves: their account can no longer sign in, and every
+    session they have open ends on its next request. Audited. Refused for
+    oneself (a clinic must not lose its last admin by a slip)."""
+    if membership.clinic_id != clinic.pk:
+        raise ValueError("the staff member must belong to the clinic")
+    user = membership.user
+    if user.pk == by.pk:
+        raise ValueError("You cannot deactivate your own account.")
+    if not user.is_active:
+        return
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    sessions_end_all(user=user)
+    audit_record(
+        actor=by, clinic=clinic, action=AuditEvent.Action.STAFF_DEACTIVATED,
+        detail=f"{user.username} ({membership.get_role_display()})",
+    )
 
 
 # --- Invites and joining -----------------------------------------------------

@@ -4,7 +4,6 @@ patient's join page, and the small JSON API the patient's phone uses.
 Every view here is `never_cache`: the service worker never stores a response
 marked no-store/private, so a shared phone keeps no copy of clinic data."""
 
-import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -25,12 +24,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
+from project.jsonbody import JsonBodyError, parse_json_body
 
 from . import services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
 from .models import Assignment, AuditEvent, Invite, LessonProgress, Membership, Patient
 
 PAGE_SIZE = 25
+# One progress item is a slug, two numbers and a flag: well under 1 KB.
+PROGRESS_MAX_BYTES = 16 * 1024
 
 
 def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) -> Callable:
@@ -236,7 +238,7 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinics/passphrase_link.html",
-        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "days": settings.PASSWORD_RESET_TIMEOUT // 86400},
+        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
     )
 
 
@@ -245,8 +247,10 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @clinic_staff_required
-@require_safe
+@require_POST
 def export_csv(request: HttpRequest) -> HttpResponse:
+    """A POST (with CSRF): it writes audit rows, so a GET (a prefetch, a
+    link opened by someone else's page) must never produce it."""
     body = services.progress_export_csv(clinic=request.clinic, actor=request.user)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     filename = f"crest-{request.clinic.slug}-{timezone.localdate().isoformat()}.csv"
@@ -284,10 +288,24 @@ def staff(request: HttpRequest) -> HttpResponse:
     for member in members:
         # The link works once: it stops matching as soon as a password is set.
         member.set_password_url = (
-            None if member.user.has_usable_password()
+            None if member.user.has_usable_password() or not member.user.is_active
             else request.build_absolute_uri(set_password_path(user=member.user))
         )
     return render(request, "clinics/staff.html", {"form": form, "members": members})
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, clinic=request.clinic)
+    try:
+        services.staff_deactivate(clinic=request.clinic, by=request.user, membership=membership)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deactivated {membership.user.username}. They are signed out everywhere.")
+    return redirect("clinics:staff")
 
 
 # --- Joining (public) --------------------------------------------------------
@@ -387,9 +405,9 @@ def api_progress(request: HttpRequest) -> JsonResponse:
     if patient is None:
         return JsonResponse({"error": "Only patient accounts record lesson progress."}, status=403)
     try:
-        data = json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse({"error": "The body must be JSON."}, status=400)
+        data = parse_json_body(request, max_bytes=PROGRESS_MAX_BYTES)
+    except JsonBodyError as error:
+        return error.response()
     try:
         item = services.progress_parse(data)
         progress = services.progress_record(patient=patient, item=item)

@@ -1,5 +1,7 @@
 import os
 
+import pytest
+
 # Playwright's sync API keeps an event loop running in this process for the
 # browser tests; Django's ORM would then refuse to run in the same thread.
 # The browser tests never touch the ORM in-process (their server is a
@@ -22,3 +24,21 @@ def pytest_sessionstart(session) -> None:
 
         locales = sorted({po.parts[-3] for po in stale})
         call_command("compilemessages", locale=locales, ignore_patterns=[".venv", "node_modules"], verbosity=0)
+
+
+@pytest.fixture
+def client():
+    """Staff signed in with force_login() have passed the second factor too
+    (see tests.factories.Client)."""
+    from tests.factories import Client
+
+    return Client()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    from tests.factories import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    return client

@@ -4,7 +4,13 @@ import itertools
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.test import Client as DjangoClient
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.services import is_staff_account
 
 from clinics.models import Assignment, Clinic, Invite, LessonProgress, Membership, Patient
 from lessons.models import Lesson
@@ -79,3 +85,32 @@ def make_progress(*, patient: Patient, lesson: Lesson, done: bool = True, score=
     return LessonProgress.objects.create(
         patient=patient, lesson=lesson, completed_at=timezone.now() if done else None, score=score, total=total
     )
+
+
+# --- Second factor ------------------------------------------------------------
+
+
+def make_authenticator(*, user: User) -> TOTPDevice:
+    """A confirmed authenticator app (TOTP) for a staff member."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the staff member's app shows now."""
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+
+
+class Client(DjangoClient):
+    """Django's test client, except that force_login() leaves staff signed in
+    all the way, as a finished sign-in does: password and second factor (an
+    authenticator made for them if they have none). The `client` and
+    `admin_client` fixtures are this. Tests of the second step itself use
+    django.test.Client and sign in through the pages."""
+
+    def force_login(self, user, backend=None) -> None:
+        super().force_login(user, backend)
+        if is_staff_account(user):
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or make_authenticator(user=user)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()

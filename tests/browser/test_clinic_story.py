@@ -5,9 +5,11 @@ the clinician's dashboard and patient page show it done with the score."""
 
 import re
 import secrets
+from base64 import b32decode
 from urllib.parse import urlparse
 
 import pytest
+from django_otp.oath import totp
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +32,29 @@ def create_clinician(server) -> tuple[str, str]:
     return username, password
 
 
+def code_from_setup_page(page) -> str:
+    """What the staff member's authenticator app would show, from the key the
+    setup page offers to type in."""
+    key = page.locator("[data-totp-key]").inner_text().replace(" ", "")
+    return f"{totp(b32decode(key + '=' * (-len(key) % 8))):06d}"
+
+
+def connect_authenticator(page, axe=None) -> None:
+    """A staff member's first sign-in, from the password onwards: connect an
+    app, keep the recovery codes, continue. With axe, each page is checked."""
+    page.wait_for_url(re.compile(r"/accounts/two-factor/setup/"))
+    assert page.locator("figure.qr svg[role=img]").is_visible()
+    if axe is not None:
+        assert axe.run(page).violations_count == 0, axe.run(page).generate_report()
+    page.fill("input[name=code]", code_from_setup_page(page))
+    page.click("button:has-text('Turn on')")
+    page.locator("[data-recovery-codes] li").first.wait_for()
+    assert page.locator("[data-recovery-codes] li").count() == 10
+    if axe is not None:
+        assert axe.run(page).violations_count == 0, axe.run(page).generate_report()
+    page.click("[data-continue]")
+
+
 def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_score(browser, server, page):
     username, password = create_clinician(server)
     label = f"JD-{secrets.token_hex(2).upper()}"
@@ -41,11 +66,13 @@ def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_
     for p in (staff, page):
         p.on("console", lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     try:
-        # 1. The clinician signs in and lands on the dashboard.
+        # 1. The clinician signs in for the first time: password, then they
+        # connect an authenticator app (second step), and land on the dashboard.
         staff.goto("/accounts/login/")
         staff.fill("input[name=username]", username)
         staff.fill("input[name=password]", password)
         staff.click("button[type=submit]")
+        connect_authenticator(staff)
         staff.wait_for_url(re.compile(r"/clinic/$"))
         assert staff.locator("h1").inner_text() == "Patients"
 
@@ -63,7 +90,7 @@ def test_clinician_invites_patient_joins_does_the_lesson_and_clinician_sees_the_
         assert page.locator("h1").inner_text() == "Join Story Clinic"
         patient_username = page.input_value("input[name=username]")
         passphrase = page.input_value("input[name=passphrase]")
-        assert patient_username and len(passphrase) >= 10
+        assert patient_username and len(passphrase) >= 12 and len(passphrase.split("-")) >= 4
         page.click("button:has-text('Join')")
         page.wait_for_url(f"{server.url}/")
         # Nothing is assigned yet: the block says so, without naming the
@@ -194,6 +221,8 @@ def test_clinic_and_account_pages_have_no_axe_violations(browser, server, scheme
         check(anonymous.new_page(), ["/accounts/login/", f"/join/{code}/", "/join/no-such-code/"])
         staff_page = staff.new_page()
         sign_in(staff_page, admin, password)
+        connect_authenticator(staff_page, axe=axe)
+        staff_page.wait_for_url(re.compile(r"/clinic/$"))
         check(
             staff_page,
             ["/clinic/", f"/clinic/patients/{patient_pk}/", "/clinic/assign/", "/clinic/invites/",

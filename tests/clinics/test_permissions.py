@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from clinics.models import Assignment, Invite, LessonProgress
+from clinics.models import Assignment, AuditEvent, Invite, LessonProgress
 from tests.factories import course_lesson, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
 
 SECRET = "SECRET-A1"
@@ -79,6 +81,16 @@ def withdrawn_only_by_own_staff(world: World, role: str) -> None:
 def assigned_only_by_own_staff(world: World, role: str) -> None:
     count = Assignment.objects.filter(patient=world.patient).count()
     assert count == (2 if role in {"clinician", "admin"} else 1)
+
+
+def deactivated_only_by_own_admin(world: World, role: str) -> None:
+    world.users["clinician"].refresh_from_db()
+    assert world.users["clinician"].is_active == (role != "admin")
+
+
+def exported_only_for_own_staff(world: World, role: str) -> None:
+    exported = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED, patient=world.patient).exists()
+    assert exported == (role in {"clinician", "admin"})
 
 
 def progress_recorded_only_for_the_patient(world: World, role: str) -> None:
@@ -148,10 +160,20 @@ CASES = [
         data=lambda w: {"label": "NEW-1"},
     ),
     Case("invite_detail", OBJECT, kwargs=lambda w: {"pk": w.invite.pk}),
-    Case("export_csv", STAFF_ALL),
+    # A download that writes audit rows is a POST (with CSRF); a GET, say a
+    # link prefetched by a browser, never produces it.
+    Case("export_csv", {"anonymous": 302, "patient": 404, "other_clinician": 405, "clinician": 405, "admin": 405}),
+    Case("export_csv", STAFF_ALL, method="post", after=exported_only_for_own_staff),
     Case("audit_log", ADMIN_ONLY),
     Case("staff", ADMIN_ONLY),
     Case("staff", ADMIN_ONLY_POST, method="post", data=lambda w: {"username": "dr-new", "role": "clinician"}),
+    Case(
+        "staff_deactivate",
+        ADMIN_ONLY_POST,
+        method="post",
+        kwargs=lambda w: {"pk": w.users["clinician"].membership.pk},
+        after=deactivated_only_by_own_admin,
+    ),
 ]
 
 
@@ -179,6 +201,35 @@ def test_permission_ladder(client, case: Case, role: str):
             assert SECRET not in response.content.decode()
     if case.after:
         case.after(world, role)
+
+
+def database_rows() -> dict[str, list[str]]:
+    """Every row of every table, except sessions (a sign-in's own business)
+    and the audit rows that record a view of a patient (a read is audited)."""
+    rows = {}
+    for model in apps.get_models():
+        if model is Session:
+            continue
+        queryset = model._base_manager.all()
+        if model is AuditEvent:
+            queryset = queryset.exclude(action=AuditEvent.Action.PATIENT_VIEWED)
+        rows[model._meta.label] = sorted(repr(sorted(row.items())) for row in queryset.values())
+    return rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if case.method == "get"], ids=lambda c: f"{c.name}{'-q' if c.query else ''}"
+)
+def test_a_get_changes_nothing_but_the_audit_row_of_a_patient_view(client, case: Case, role: str):
+    world = build_world()
+    if world.users[role] is not None:
+        client.force_login(world.users[role])
+    url = reverse(f"clinics:{case.name}", kwargs=case.kwargs(world) if case.kwargs else None) + case.query
+    before = database_rows()
+    client.get(url)
+    assert database_rows() == before
 
 
 SCOPED_PREFIXES = ("clinic", "api/", "join/")

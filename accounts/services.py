@@ -138,12 +138,18 @@ def account_export(*, user: User) -> dict:
     patient = getattr(user, "patient", None)
     if patient is None:
         return data
-    data["clinic"] = {"name": patient.clinic.name, "your_label_there": patient.label, "joined": patient.created_at.isoformat()}
+    data["clinic"] = {
+        "name": patient.clinic.name,
+        "your_label_there": patient.label,
+        "joined": patient.created_at.isoformat(),
+        # Kept only while you share your progress with the clinic.
+        "your_language_there": patient.language,
+    }
     for assignment in Assignment.objects.for_patient(patient).select_related("lesson"):
         data["assignments"].append(
             {
                 "lesson": assignment.lesson.slug,
-                "title": assignment.lesson.title,
+                "title": assignment.lesson.text.title,
                 "due_date": assignment.due_date.isoformat(),
                 "note": assignment.note,
                 "assigned_at": assignment.created_at.isoformat(),

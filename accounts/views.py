@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
+from django.utils.translation import gettext
 
 from . import mfa, services
 from .forms import AuthenticatorSetupForm, DeleteAccountForm, SecondFactorForm
@@ -122,13 +123,13 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         try:
             device = mfa.second_factor_verify(user=request.user, token=form.cleaned_data["code"])
         except mfa.TooManyTries:
-            form.add_error("code", "Too many wrong codes. Please wait a minute, then try again.")
+            form.add_error("code", gettext("Too many wrong codes. Please wait a minute, then try again."))
         else:
             if device is not None:
                 mfa.sign_in_verified(request, device)
                 return redirect(next_url)
             form.add_error(
-                "code", "That code did not work. Check that your phone’s clock is right, or use one of your recovery codes."
+                "code", gettext("That code did not work. Check that your phone’s clock is right, or use one of your recovery codes.")
             )
     return render(request, "registration/two_factor.html", {"form": form, "next": next_url})
 
@@ -157,7 +158,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             mfa.sign_in_verified(request, device)
             # Shown once, in this response: they are not kept readable anywhere.
             return render(request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True})
-        form.add_error("code", "That code did not match. Check that you added the key shown here, then try the newest code.")
+        form.add_error("code", gettext("That code did not match. Check that you added the key shown here, then try the newest code."))
     return render(
         request,
         "registration/two_factor_setup.html",
@@ -224,7 +225,7 @@ def me_export(request: HttpRequest) -> HttpResponse:
 def me_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     services.sessions_end_all(user=request.user)
     logout(request)
-    messages.success(request, "You are signed out on every device, this one included.")
+    messages.success(request, gettext("You are signed out on every device, this one included."))
     return redirect("accounts:login")
 
 
@@ -239,13 +240,13 @@ def me_sharing(request: HttpRequest) -> HttpResponse:
     patient = get_object_or_404(Patient, user=request.user)
     share = request.POST.get("share")
     if share not in ("on", "off"):
-        messages.error(request, "Please choose whether to share your progress.")
+        messages.error(request, gettext("Please choose whether to share your progress."))
         return redirect("accounts:me")
-    progress_sharing_set(patient=patient, share=share == "on")
+    progress_sharing_set(patient=patient, share=share == "on", language=request.LANGUAGE_CODE)
     if share == "on":
-        messages.success(request, "Your clinic can see your lesson progress again. This phone will send what it has.")
+        messages.success(request, gettext("Your clinic can see your lesson progress again. This phone will send what it has."))
     else:
-        messages.success(request, "Your clinic no longer sees your lesson progress. What it had is deleted from the server.")
+        messages.success(request, gettext("Your clinic no longer sees your lesson progress. What it had is deleted from the server."))
     return redirect("accounts:me")
 
 

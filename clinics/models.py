@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subq
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lessons.models import Lesson
 
@@ -62,8 +63,8 @@ class Membership(models.Model):
     clinic page scoped by `request.clinic` with no clinic picker."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Clinic admin"
-        CLINICIAN = "clinician", "Clinician"
+        ADMIN = "admin", _("Clinic admin")
+        CLINICIAN = "clinician", _("Clinician")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
@@ -130,6 +131,10 @@ class Patient(models.Model):
     # The patient's choice, revocable at any time from /me/. Off: the server
     # forgets their lesson progress and records none; the phone keeps its own.
     shares_progress = models.BooleanField(default=True)
+    # The language the patient reads Crest in, kept only while they share
+    # their progress (set when they join or share again, emptied when they
+    # stop): it is about them, so it goes with the rest of what they share.
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatientQuerySet.as_manager()
@@ -142,6 +147,11 @@ class Patient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("clinics:patient_detail", kwargs={"pk": self.pk})
+
+    @property
+    def language_name(self) -> str:
+        """The patient's language for the clinic to see: only while shared."""
+        return self.get_language_display() if self.shares_progress and self.language else ""
 
 
 class InviteQuerySet(models.QuerySet):
@@ -267,19 +277,19 @@ class AuditEvent(models.Model):
     are copied so the record survives a deleted account."""
 
     class Action(models.TextChoices):
-        PATIENT_VIEWED = "patient_viewed", "Viewed patient page"
-        EXPORTED = "exported", "Exported progress (CSV)"
-        INVITE_CREATED = "invite_created", "Created invite"
-        PATIENT_JOINED = "patient_joined", "Patient joined"
-        ASSIGNED = "assigned", "Assigned lessons"
-        DUE_CHANGED = "due_changed", "Changed due date"
-        WITHDRAWN = "withdrawn", "Withdrew assignment"
-        STAFF_ADDED = "staff_added", "Added staff member"
-        ACCOUNT_DELETED = "account_deleted", "Patient deleted their account"
-        SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing progress"
-        SHARING_STARTED = "sharing_started", "Patient started sharing progress again"
-        PASSPHRASE_LINK = "passphrase_link", "Made a new-passphrase link for a patient"
-        STAFF_DEACTIVATED = "staff_deactivated", "Deactivated a staff member"
+        PATIENT_VIEWED = "patient_viewed", _("Viewed patient page")
+        EXPORTED = "exported", _("Exported progress (CSV)")
+        INVITE_CREATED = "invite_created", _("Created invite")
+        PATIENT_JOINED = "patient_joined", _("Patient joined")
+        ASSIGNED = "assigned", _("Assigned lessons")
+        DUE_CHANGED = "due_changed", _("Changed due date")
+        WITHDRAWN = "withdrawn", _("Withdrew assignment")
+        STAFF_ADDED = "staff_added", _("Added staff member")
+        ACCOUNT_DELETED = "account_deleted", _("Patient deleted their account")
+        SHARING_STOPPED = "sharing_stopped", _("Patient stopped sharing progress")
+        SHARING_STARTED = "sharing_started", _("Patient started sharing progress again")
+        PASSPHRASE_LINK = "passphrase_link", _("Made a new-passphrase link for a patient")
+        STAFF_DEACTIVATED = "staff_deactivated", _("Deactivated a staff member")
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.services import sessions_end_all
@@ -73,7 +74,7 @@ def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> Non
         raise ValueError("the staff member must belong to the clinic")
     user = membership.user
     if user.pk == by.pk:
-        raise ValueError("You cannot deactivate your own account.")
+        raise ValueError(gettext("You cannot deactivate your own account."))
     if not user.is_active:
         return
     user.is_active = False
@@ -110,8 +111,10 @@ def invite_check(*, code: str) -> Invite:
 
 
 @transaction.atomic
-def invite_redeem(*, code: str, username: str, password: str) -> Patient:
-    """Create the patient's account from an invite, once.
+def invite_redeem(*, code: str, username: str, password: str, language: str = "") -> Patient:
+    """Create the patient's account from an invite, once. `language` is the
+    one the join page was read in: a new patient shares progress, so the
+    clinic sees it (progress_sharing_set forgets it when they stop).
 
     The invite is claimed with a conditional UPDATE (used_at IS NULL and not
     expired): of two people submitting the same code at once, exactly one
@@ -129,8 +132,8 @@ def invite_redeem(*, code: str, username: str, password: str) -> Patient:
         with transaction.atomic():
             user.save()
     except IntegrityError as error:
-        raise ValueError("That username is taken. Please choose another.") from error
-    patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label)
+        raise ValueError(gettext("That username is taken. Please choose another.")) from error
+    patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label, language=language)
     Invite.objects.filter(pk=invite.pk).update(patient=patient)
     audit_record(actor=user, clinic=invite.clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient)
     return patient
@@ -263,15 +266,18 @@ class SharingOff(Exception):
 
 
 @transaction.atomic
-def progress_sharing_set(*, patient: Patient, share: bool) -> None:
+def progress_sharing_set(*, patient: Patient, share: bool, language: str = "") -> None:
     """Turn sharing of lesson progress on or off. Off deletes what the server
-    holds (the clinic then sees "not shared"); on again, the phone re-sends
-    what it has. Audited either way, so the clinic knows why data vanished."""
+    holds (the clinic then sees "not shared"), the patient's language with
+    it; on again, the phone re-sends what it has, and `language` (the one the
+    patient uses Crest in) is kept again. Audited either way, so the clinic
+    knows why data vanished."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.shares_progress == share:
         return
     patient.shares_progress = share
-    patient.save(update_fields=["shares_progress"])
+    patient.language = language if share else ""
+    patient.save(update_fields=["shares_progress", "language"])
     if not share:
         LessonProgress.objects.filter(patient=patient).delete()
     audit_record(

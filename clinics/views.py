@@ -22,6 +22,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.html import escape
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
 from project.jsonbody import JsonBodyError, parse_json_body
@@ -61,7 +65,8 @@ def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) 
 
 # --- Dashboard ---------------------------------------------------------------
 
-FILTERS = {"all": "Everyone", "overdue": "Overdue", "not_started": "Not started"}
+# The titles are translated where they are shown (the dashboard template).
+FILTERS = {"all": gettext_noop("Everyone"), "overdue": gettext_noop("Overdue"), "not_started": gettext_noop("Not started")}
 
 
 @never_cache
@@ -140,11 +145,9 @@ def assign(request: HttpRequest) -> HttpResponse:
                 due_date=form.cleaned_data["due_date"],
                 note=form.cleaned_data["note"],
             )
-            messages.success(
-                request,
-                f"Assigned {len(lessons)} lesson{'s' if len(lessons) != 1 else ''} "
-                f"to {len(patients)} patient{'s' if len(patients) != 1 else ''}.",
-            )
+            lessons_text = ngettext("%(n)s lesson", "%(n)s lessons", len(lessons)) % {"n": len(lessons)}
+            patients_text = ngettext("%(n)s patient", "%(n)s patients", len(patients)) % {"n": len(patients)}
+            messages.success(request, gettext("Assigned %(lessons)s to %(patients)s.") % {"lessons": lessons_text, "patients": patients_text})
             if len(patients) == 1:
                 return redirect(patients[0].get_absolute_url())
             return redirect("clinics:dashboard")
@@ -171,9 +174,13 @@ def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
     form = DueDateForm(request.POST)
     if form.is_valid():
         services.assignment_change_due(clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"])
-        messages.success(request, f"“{assignment.lesson.title}” is now due {assignment.due_date:%-d %b %Y}.")
+        messages.success(
+            request,
+            gettext("“%(title)s” is now due %(date)s.")
+            % {"title": assignment.lesson.text.title, "date": date_format(assignment.due_date, "j M Y")},
+        )
     else:
-        messages.error(request, " ".join(form.errors.get("due_date", ["Please enter a valid date."])))
+        messages.error(request, " ".join(form.errors.get("due_date", [gettext("Please enter a valid date.")])))
     return redirect(assignment.patient.get_absolute_url())
 
 
@@ -183,7 +190,7 @@ def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _clinic_assignment(request, pk)
     services.assignment_withdraw(clinician=request.user, assignment=assignment)
-    messages.success(request, f"Withdrew “{assignment.lesson.title}”.")
+    messages.success(request, gettext("Withdrew “%(title)s”.") % {"title": assignment.lesson.text.title})
     return redirect(assignment.patient.get_absolute_url())
 
 
@@ -211,7 +218,8 @@ def qr_svg(url: str) -> str:
     """The link as an inline SVG QR code (no style attributes: strict CSP).
     Dark on a white quiet zone so phone cameras read it in dark mode too."""
     svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff", border=4)
-    return svg.replace("<svg ", '<svg role="img" aria-label="QR code of the join link" ', 1)
+    label = escape(gettext("QR code of the link"))
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 @never_cache
@@ -280,7 +288,7 @@ def staff(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
             )
-            messages.success(request, f"Added {user.username}. Send them their set-password link below.")
+            messages.success(request, gettext("Added %(username)s. Send them their set-password link below.") % {"username": user.username})
             return redirect("clinics:staff")
     else:
         form = StaffForm()
@@ -304,7 +312,9 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Deactivated {membership.user.username}. They are signed out everywhere.")
+        messages.success(
+            request, gettext("Deactivated %(username)s. They are signed out everywhere.") % {"username": membership.user.username}
+        )
     return redirect("clinics:staff")
 
 
@@ -330,7 +340,10 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 patient = services.invite_redeem(
-                    code=code, username=form.cleaned_data["username"], password=form.cleaned_data["passphrase"]
+                    code=code,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["passphrase"],
+                    language=request.LANGUAGE_CODE,
                 )
             except services.InviteUnavailable as error:
                 return _unavailable(request, error.reason)
@@ -352,7 +365,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 def _assignment_json(a: Assignment, today) -> dict:
     return {
         "slug": a.lesson.slug,
-        "title": a.lesson.title,
+        "title": a.lesson.text.title,
         "url": a.lesson.get_absolute_url(),
         "due_date": a.due_date.isoformat(),
         "note": a.note,
@@ -368,7 +381,17 @@ def _assignment_json(a: Assignment, today) -> dict:
 @require_safe
 def api_assignments(request: HttpRequest) -> JsonResponse:
     """What the patient's clinic has assigned them. Always 200: anonymous
-    people get {"signed_in": false}, so the page just keeps the block hidden."""
+    people get {"signed_in": false}, so the page just keeps the block hidden.
+    The API has one address in every language; `?lang=es` gives the titles
+    and links in the language of the page that asks."""
+    language = request.GET.get("lang")
+    if language in dict(settings.LANGUAGES):
+        with translation.override(language):
+            return _api_assignments(request)
+    return _api_assignments(request)
+
+
+def _api_assignments(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"signed_in": False})
     patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
@@ -380,6 +403,7 @@ def api_assignments(request: HttpRequest) -> JsonResponse:
     today = timezone.localdate(timezone=patient.clinic.zone)
     assignments = (
         Assignment.objects.for_patient(patient).active().with_completion().select_related("lesson")
+        .prefetch_related("lesson__translations")
         .filter(lesson__published=True).order_by("due_date", "lesson__order")
     )
     return JsonResponse(

@@ -1,5 +1,6 @@
 // The signed-in patient's link to their clinic: one place that talks to
 // /api/v1/. Every call fails soft (null) when offline or signed out.
+import { LANGUAGE } from "./i18n.js";
 
 const ASSIGNMENTS_URL = "/api/v1/me/assignments/";
 const PROGRESS_URL = "/api/v1/progress/";
@@ -7,7 +8,8 @@ const PROGRESS_URL = "/api/v1/progress/";
 // {signed_in, patient, clinic, assignments: [...]} or null when unreachable.
 export async function fetchAssignments() {
   try {
-    const response = await fetch(ASSIGNMENTS_URL, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    // Titles and links in the page's language.
+    const response = await fetch(`${ASSIGNMENTS_URL}?lang=${encodeURIComponent(LANGUAGE)}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
     return response.ok ? await response.json() : null;
   } catch {
     return null;

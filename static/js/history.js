@@ -89,7 +89,7 @@ export function initHistory(root) {
 
   $("[data-delete-all]").addEventListener("click", async () => {
     const n = entries.length;
-    const question = ngettext("Delete %(n)s entry? This can’t be undone.", "Delete all %(n)s entries? This can’t be undone.", n);
+    const question = ngettext("Delete all %(n)s entry? This can’t be undone.", "Delete all %(n)s entries? This can’t be undone.", n);
     if (!(await confirmAction(interpolate(question, { n }), gettext("Delete all")))) return;
     try {
       await deleteAllEntries();

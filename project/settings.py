@@ -106,6 +106,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+# Cache: Redis when REDIS_URL is set, so every app server sees the same
+# entries; otherwise a per-process memory cache (one server, or development).
+# Sessions and login throttling live in the database either way, so nothing a
+# request depends on is kept in one process's memory.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "crest",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Full links printed by management commands (create_clinic), e.g.
+# https://crest.example.org; without it they print a path.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip().rstrip("/")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

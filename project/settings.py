@@ -34,6 +34,8 @@ if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
+    # Project-wide operations (backup, restore); no models.
+    "project",
     "accounts",
     "lessons",
     "craving",

@@ -8,6 +8,7 @@ so "different people" here are different loopback addresses."""
 
 import re
 import secrets
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ import psycopg
 import pytest
 
 from bench.client import Browser, tls_context
+from bench.loadtest import drop_postgres_connections
 from bench.topology import upstreams
 
 pytestmark = pytest.mark.deploy
@@ -130,6 +132,23 @@ def test_login_throttling_counts_the_address_that_connected_to_the_proxy(stack):
         query = "SELECT ip_address FROM axes_accessattempt WHERE username = %s"
         addresses = {str(row[0]) for row in conn.execute(query, [username])}
     assert addresses == {"127.0.0.2"}  # not nginx's 127.0.0.1, not the forged 127.0.0.9
+
+
+def test_dropped_database_connections_answer_503_to_retry_never_500(stack):
+    (username,) = stack.create_patients(f"dbdrop-{secrets.token_hex(3)}", 1, PASSWORD)
+    client = browser(stack)
+    assert client.sign_in(username, PASSWORD).status == 302
+    report = []
+    dropping = threading.Thread(target=lambda: report.append(drop_postgres_connections(stack.database_url, 2.0)))
+    statuses = []
+    dropping.start()
+    while dropping.is_alive():
+        statuses.append(client.get("/me/").status)
+    dropping.join()
+    assert not report[0].startswith("terminated 0 "), report  # the fault happened
+    assert set(statuses) <= {200, 503}, statuses
+    assert client.get("/me/").status == 200  # and back at once, on both servers
+    assert client.get("/me/").status == 200
 
 
 def test_staff_two_factor_sign_in_through_the_proxy(stack):

@@ -94,6 +94,12 @@ def database_backup(*, output: Path | None = None, directory: Path | None = None
     `directory`, default backups/). The file is written aside and renamed into
     place only when complete, readable by its owner only (it is health data)."""
     kind, config = database_settings()
+    if kind == "sqlite" and not Path(config["NAME"]).exists():
+        raise BackupError(f"There is no SQLite database at {config['NAME']}.")
+    existing = sqlite_target_counts(Path(config["NAME"])) if kind == "sqlite" else pg_counts(config)
+    if not existing.tables:
+        # Most likely the wrong DATABASE_URL: say so rather than keep an empty file.
+        raise BackupError(f"The {describe(kind, config)} has no tables: is DATABASE_URL right?")
     if output is None:
         directory = directory or Path(settings.BASE_DIR) / "backups"
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -120,8 +126,6 @@ def database_backup(*, output: Path | None = None, directory: Path | None = None
 
 
 def _sqlite_backup(source: Path, target: Path) -> TableCounts:
-    if not source.exists():
-        raise BackupError(f"There is no SQLite database at {source}.")
     src = sqlite3.connect(source, timeout=20)
     dst = sqlite3.connect(target)
     try:

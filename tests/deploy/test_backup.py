@@ -126,3 +126,24 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     assert forced.returncode == 0, forced.stderr
     assert "Replaced everything that was in the" in forced.stdout
     assert read_tables(target_url) == restored
+
+
+def test_backup_and_restore_refuse_with_one_clear_line(tmp_path):
+    nowhere = tmp_path / "nothing-here.sqlite3"
+    missing = production_env(f"sqlite:///{nowhere}")
+    no_database = manage(missing, "backup")
+    assert no_database.returncode != 0
+    assert no_database.stderr.strip() == f"CommandError: There is no SQLite database at {nowhere}."
+
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("hello")
+    refused = manage(missing, "restore", str(not_a_backup))
+    assert refused.returncode != 0
+    assert "is neither a SQLite backup nor a pg_dump custom-format file" in refused.stderr
+
+    fake_dump = tmp_path / "crest.pgdump"
+    fake_dump.write_bytes(b"PGDMP" + b"\0" * 100)
+    wrong_engine = manage(missing, "restore", str(fake_dump))
+    assert wrong_engine.returncode != 0
+    assert "is a postgresql backup but DATABASE_URL points at a sqlite database" in wrong_engine.stderr
+    assert not nowhere.exists()

@@ -108,10 +108,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
-# Cache: Redis when REDIS_URL is set, so every app server sees the same
-# entries; otherwise a per-process memory cache (one server, or development).
-# Sessions and login throttling live in the database either way, so nothing a
-# request depends on is kept in one process's memory.
+# REDIS_URL puts the cache in Redis (Django's own Redis backend), one cache
+# for every app server. Without it, the CACHES default applies. Sessions are
+# in the database either way.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
@@ -121,8 +120,6 @@ if REDIS_URL:
             "KEY_PREFIX": "crest",
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Full links printed by management commands (create_clinic), e.g.
 # https://crest.example.org; without it they print a path.

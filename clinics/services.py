@@ -3,19 +3,22 @@ reads the request."""
 
 import csv
 import io
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import sessions_end_all
 from lessons.models import Lesson
 
-from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
+from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient, validate_time_zone
 
 
 
@@ -53,7 +56,9 @@ def audit_record(
 
 
 @transaction.atomic
-def staff_create(*, clinic: Clinic, added_by: User, username: str, role: str = Membership.Role.CLINICIAN) -> User:
+def staff_create(
+    *, clinic: Clinic, added_by: User | None, username: str, role: str = Membership.Role.CLINICIAN
+) -> User:
     """A new clinician (or admin) of this clinic, with no usable password:
     they set their own through a one-time link (accounts.services.set_password_path)."""
     user = User(username=username)
@@ -83,6 +88,55 @@ def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> Non
         actor=by, clinic=clinic, action=AuditEvent.Action.STAFF_DEACTIVATED,
         detail=f"{user.username} ({membership.get_role_display()})",
     )
+
+
+class ClinicCreateError(ValueError):
+    """The clinic cannot be created as asked; the message is safe to show."""
+
+
+def _time_zone_checked(time_zone: str) -> str:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError:
+        close = [zone for zone in zoneinfo.available_timezones() if zone.lower() == time_zone.lower()]
+        hint = f" Did you mean {close[0]}?" if close else " Use a name such as America/New_York or Europe/London."
+        raise ClinicCreateError(f"Unknown time zone “{time_zone}”.{hint}") from None
+    return time_zone
+
+
+def _clinic_slug_free(name: str) -> str:
+    base = slugify(name)[:40] or "clinic"
+    slug, n = base, 2
+    while Clinic.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def clinic_create(*, name: str, admin_username: str, time_zone: str = "UTC") -> tuple[Clinic, User]:
+    """A new clinic and its first clinic admin, who has no usable password
+    yet: they set one through accounts.services.set_password_path. Refuses a
+    name another clinic has (whatever its case), a username that is taken,
+    and an unknown time zone, with ClinicCreateError; nothing is written then."""
+    name = " ".join(name.split())
+    admin_username = admin_username.strip()
+    if not name:
+        raise ClinicCreateError("The clinic needs a name.")
+    time_zone = _time_zone_checked(time_zone.strip())
+    existing = Clinic.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        raise ClinicCreateError(f"A clinic named “{existing.name}” already exists.")
+    try:
+        User._meta.get_field("username").run_validators(admin_username)
+        if not admin_username:
+            raise ValidationError("A username is required.")
+    except ValidationError as error:
+        raise ClinicCreateError(f"Username “{admin_username}”: {' '.join(error.messages)}") from None
+    if User.objects.filter(username__iexact=admin_username).exists():
+        raise ClinicCreateError(f"The username “{admin_username}” is taken: choose another for the clinic admin.")
+    clinic = Clinic.objects.create(name=name, slug=_clinic_slug_free(name), time_zone=time_zone)
+    admin = staff_create(clinic=clinic, added_by=None, username=admin_username, role=Membership.Role.ADMIN)
+    return clinic, admin
 
 
 # --- Invites and joining -----------------------------------------------------

@@ -1,8 +1,11 @@
 import json
+import sys
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -51,3 +54,19 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         content_type="application/javascript; charset=utf-8",
     )
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database that is restarting, failing over or briefly out
+    of reach is not a bug in the request: answer 503 with Retry-After, so the
+    phone's outbox and load balancers try again, instead of a 500. Rendered
+    without the request's context, which may need the database too."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"error": "The server cannot reach its database just now; try again shortly."})
+        else:
+            response = HttpResponse(loader.get_template("503.html").render())
+        response.status_code = 503
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)

@@ -70,7 +70,7 @@ def test_the_audit_log_keeps_only_that_a_patient_record_existed_and_was_deleted(
     staff = Client()
     staff.force_login(clinician)
     staff.get(patient.get_absolute_url())
-    services.progress_sharing_set(patient=patient, share=False)
+    services.sharing_set(patient=patient, category="lessons", share=False)
     username = patient.user.username
 
     delete_account(client, patient.user)

@@ -2,6 +2,7 @@
 is off (the passwords are printed and public). Safe to run twice: it finds
 what it made before and resets the demo passwords to the printed ones."""
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from clinics import services
+from clinics import services, sync
 from clinics.models import Clinic, Membership, Patient
 from lessons.models import Lesson
 
@@ -68,11 +69,17 @@ class Command(BaseCommand):
             clinician=clinician, clinic=clinic, patients=patients, lessons=course[:2], due_date=today + timedelta(days=5)
         )
         first = course[0]
-        # One patient has done the first lesson with its check; one is overdue.
-        services.progress_record(
-            patient=patients[1],
-            item=services.ProgressInput(slug=first.slug, done=True, score=len(first.quiz), total=len(first.quiz)),
-        )
+        # One patient has done the first lesson with its check (sent as their
+        # phone would, under a fixed id so a second run is a duplicate); one is overdue.
+        completed = {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"crest-demo:{patients[1].pk}:{first.slug}")),
+            "type": "lesson.completed",
+            "at": (timezone.now() - timedelta(days=1)).isoformat(),
+            "lesson": first.slug,
+            "score": len(first.quiz),
+            "total": len(first.quiz),
+        }
+        sync.sync_items_apply(patient=patients[1], items=[completed])
         if len(course) > 2:
             overdue = services.assignments_create(
                 clinician=clinician, clinic=clinic, patients=[patients[2]], lessons=[course[2]], due_date=today

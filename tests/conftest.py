@@ -1,7 +1,26 @@
 import os
+import tempfile
+from pathlib import Path
+
+import pytest
 
 # Playwright's sync API keeps an event loop running in this process for the
 # browser tests; Django's ORM would then refuse to run in the same thread.
 # The browser tests never touch the ORM in-process (their server is a
 # separate gunicorn), so the check has nothing to protect here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """On SQLite, test on a file, as production runs (WAL, IMMEDIATE
+    transactions, a busy timeout), not in memory: an in-memory database
+    shares one cache whose table locks fail at once instead of waiting, so
+    tests with real threads (tests/clinics/test_sync_concurrency.py) would
+    test something production never does. One file per test process."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(tempfile.gettempdir()) / f"crest-test-{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)

@@ -1,9 +1,12 @@
 """Small builders for tests: plain functions, explicit arguments, no magic."""
 
 import itertools
+import json
+import uuid
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from clinics.models import Assignment, Clinic, Invite, LessonProgress, Membership, Patient
@@ -43,9 +46,20 @@ def make_admin(*, clinic: Clinic | None = None, **user_kwargs) -> User:
     return make_staff(clinic=clinic, role=Membership.Role.ADMIN, **user_kwargs)
 
 
-def make_patient(*, clinic: Clinic | None = None, label: str | None = None, **user_kwargs) -> Patient:
+def make_patient(
+    *,
+    clinic: Clinic | None = None,
+    label: str | None = None,
+    shares_progress: bool = True,
+    shares_cravings: bool = False,
+    shares_craving_notes: bool = False,
+    **user_kwargs,
+) -> Patient:
     user = make_user(**user_kwargs)
-    return Patient.objects.create(user=user, clinic=clinic or make_clinic(), label=label or f"P-{_n():03d}")
+    return Patient.objects.create(
+        user=user, clinic=clinic or make_clinic(), label=label or f"P-{_n():03d}", shares_progress=shares_progress,
+        shares_cravings=shares_cravings, shares_craving_notes=shares_craving_notes,
+    )
 
 
 def make_invite(*, clinic: Clinic | None = None, label: str = "AB", **kwargs) -> Invite:
@@ -79,3 +93,39 @@ def make_progress(*, patient: Patient, lesson: Lesson, done: bool = True, score=
     return LessonProgress.objects.create(
         patient=patient, lesson=lesson, completed_at=timezone.now() if done else None, score=score, total=total
     )
+
+
+# --- Items as the phone sends them to POST /api/v1/sync ----------------------
+
+
+def lesson_item(lesson: Lesson, *, score: int | None = None, total: int | None = None, **kwargs) -> dict:
+    item = {
+        "id": str(uuid.uuid4()),
+        "type": "lesson.completed",
+        "at": timezone.now().isoformat(),
+        "lesson": lesson.slug,
+        "score": score,
+        "total": total,
+    }
+    item.update(kwargs)
+    return item
+
+
+def craving_item(**kwargs) -> dict:
+    item = {
+        "id": str(uuid.uuid4()),
+        "type": "craving.logged",
+        "at": timezone.now().isoformat(),
+        "intensity_before": 8,
+        "intensity_after": 4,
+        "tool": "wave",
+        "outcome": "passed",
+        "triggers": {"feelings": ["Stressed"], "halt": ["Tired"]},
+        "note": "Rough day at work",
+    }
+    item.update(kwargs)
+    return item
+
+
+def post_sync(client, items: list, **extra):
+    return client.post(reverse("clinics:api_sync"), json.dumps({"items": items}), content_type="application/json", **extra)

@@ -3,6 +3,9 @@
 // database from version i to i + 1, so a phone that skipped releases runs
 // every missing step in order. Never edit a step that has shipped.
 //
+// The service worker runs this same file (project/pwa.py embeds it), so
+// nothing here may touch the page: no document, no window, no localStorage.
+//
 // Everything here fails soft: if IndexedDB is missing or blocked (some
 // private modes), openDb() rejects and callers show a short message; the
 // tools themselves keep working.
@@ -16,6 +19,16 @@ const UPGRADES = [
     cravings.createIndex("startedAt", "startedAt");
     const lists = db.createObjectStore("lists", { keyPath: "id" });
     lists.createIndex("kind", "kind");
+  },
+  // 2: the outbox (what waits to be sent to the clinic, each item filed under
+  // the account that made it), what this phone knows of each account
+  // ("accounts": sharing choices, lessons done, last send) and of who is
+  // signed in ("meta").
+  (db) => {
+    const outbox = db.createObjectStore("outbox", { keyPath: "id" });
+    outbox.createIndex("account", "account");
+    db.createObjectStore("accounts", { keyPath: "account" });
+    db.createObjectStore("meta", { keyPath: "key" });
   },
 ];
 
@@ -100,6 +113,10 @@ export function remove(storeName, key) {
 
 export function clear(storeName) {
   return write(storeName, (store) => store.clear());
+}
+
+export function getAllFrom(storeName, indexName, key) {
+  return openDb().then((db) => done(db.transaction(storeName).objectStore(storeName).index(indexName).getAll(key)));
 }
 
 // A UUID for every record, so the sync can later send it idempotently.

@@ -1,6 +1,10 @@
 // One lesson page: reading progress, the knowledge check, "mark as done".
-// All of it works offline: answers and explanations are in the page.
+// All of it works offline: answers and explanations are in the page. For a
+// signed-in patient, a finished lesson (with its check score) goes into the
+// outbox for their clinic (outbox.js), which sync.js sends.
+import { queueLesson } from "./outbox.js";
 import { lessonProgress, markDone, renderProgress, saveQuizResult } from "./progress.js";
+import { askToKeep } from "./storage.js";
 
 const page = document.querySelector("[data-lesson-page]");
 const slug = page?.dataset.lessonPage;
@@ -21,6 +25,11 @@ updateReading();
 // --- Knowledge check --------------------------------------------------------
 // The score counts each question's first answer; a person may then try the
 // others to read every explanation.
+// One outbox step after another, so a score and a completion a moment
+// apart are recorded in order.
+let queued = Promise.resolve();
+const tellClinic = (fields) => { queued = queued.then(() => queueLesson(slug, fields)).catch(() => null); };
+
 const questions = [...document.querySelectorAll("[data-question]")];
 const firstAnswers = new Map();
 const scoreLine = document.querySelector("[data-quiz-score]");
@@ -53,7 +62,8 @@ questions.forEach((fieldset, index) => {
       const score = [...firstAnswers.values()].filter(Boolean).length;
       saveQuizResult(slug, score, questions.length);
       scoreLine.textContent = `You got ${score} of ${questions.length} right first time. Your result is saved on this phone.`;
-      document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: questions.length } }));
+      tellClinic({ score, total: questions.length });
+      askToKeep();
     }
   });
 });
@@ -74,7 +84,8 @@ doneButton?.addEventListener("click", () => {
   if (markDone(slug)) {
     showDone();
     doneMessage.textContent = "Saved. Well done for taking the time.";
-    document.dispatchEvent(new CustomEvent("crest:lesson-done", { detail: { slug } }));
+    tellClinic({ doneAt: lessonProgress(slug).doneAt });
+    askToKeep();
   } else {
     doneMessage.textContent = "This browser would not let Crest save. Your progress could not be kept.";
   }

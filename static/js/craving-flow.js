@@ -108,7 +108,8 @@ export function initFlow({ go, wave, onSaved }) {
     try {
       const saved = await saveEntry(entry);
       // Shared with the clinic only if this person chose to (outbox.js decides).
-      queueCraving(saved).catch(() => null);
+      // Awaited: leaving the page mid-write would lose the clinic's copy.
+      await queueCraving(saved).catch(() => null);
       askToKeep();
       clearDraft();
       wave.reset();

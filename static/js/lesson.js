@@ -80,11 +80,14 @@ function showDone() {
 
 if (slug && lessonProgress(slug).doneAt) showDone();
 
-doneButton?.addEventListener("click", () => {
+doneButton?.addEventListener("click", async () => {
   if (markDone(slug)) {
     showDone();
-    doneMessage.textContent = "Saved. Well done for taking the time.";
     tellClinic({ doneAt: lessonProgress(slug).doneAt });
+    // Say "Saved" once the outbox has it too: leaving the page mid-write
+    // would lose the clinic's copy (never the phone's own, saved above).
+    await queued;
+    doneMessage.textContent = "Saved. Well done for taking the time.";
     askToKeep();
   } else {
     doneMessage.textContent = "This browser would not let Crest save. Your progress could not be kept.";

@@ -174,6 +174,8 @@ async function enqueue(fields, who) {
     return null;
   }
   announce();
+  // For the page that queued it (sync.js): send now if there is a connection.
+  globalThis.dispatchEvent?.(new Event("crest:queued"));
   return item;
 }
 

@@ -36,7 +36,16 @@ async function askForBackgroundSync() {
   }
 }
 
+// After "remove Crest's data from this phone" (wipe.js) this page must not
+// touch the database again: opening it would make it anew.
+let wiped = false;
+window.addEventListener("crest:wiped", () => {
+  wiped = true;
+  clearTimeout(retryTimer);
+});
+
 export async function send({ force = false } = {}) {
+  if (wiped) return null;
   if (!navigator.onLine && !force) {
     await render();
     return null;
@@ -70,6 +79,7 @@ function el(tag, text, attrs = {}) {
 }
 
 async function render() {
+  if (wiped) return;
   const { account, signedIn } = await whoseItems();
   const summary = account ? await summaryFor(account) : null;
   for (const block of blocks) renderBlock(block, summary, signedIn);
@@ -123,6 +133,7 @@ document.addEventListener("click", (event) => {
 });
 
 window.addEventListener("online", () => send());
+window.addEventListener("crest:queued", () => send());
 window.addEventListener("offline", () => render());
 window.addEventListener("pageshow", (event) => { if (event.persisted) send(); });
 let rendering = null;

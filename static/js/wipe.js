@@ -83,6 +83,7 @@ if (root) {
   });
   root.querySelector("[data-wipe-yes]").addEventListener("click", async () => {
     confirmRow.hidden = true;
+    window.dispatchEvent(new Event("crest:wiped")); // sync.js lets go of the database
     clearLocalStorage();
     await clearCaches();
     try {

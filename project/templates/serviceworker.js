@@ -53,7 +53,7 @@ self.addEventListener("message", (event) => {
 self.addEventListener("sync", (event) => {
   if (event.tag !== CrestOutbox.SYNC_TAG) return;
   event.waitUntil((async () => {
-    const result = await CrestOutbox.flush();
+    const result = await CrestOutbox.flush({ now: true });
     if (result.state === "offline" || result.state === "failed") throw new Error("The outbox will be sent later.");
   })());
 });

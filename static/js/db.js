@@ -36,6 +36,13 @@ export const DB_VERSION = UPGRADES.length;
 
 let opening = null;
 
+// The service worker only works on a database a page has made: opening one
+// that "remove Crest's data" has just deleted would make it anew.
+async function mayOpen() {
+  if (typeof document !== "undefined" || !indexedDB.databases) return true;
+  return (await indexedDB.databases()).some((db) => db.name === DB_NAME);
+}
+
 export function openDb() {
   if (opening) return opening;
   opening = new Promise((resolve, reject) => {
@@ -43,31 +50,37 @@ export function openDb() {
       reject(new Error("IndexedDB is not available"));
       return;
     }
-    let request;
-    try {
-      request = indexedDB.open(DB_NAME, DB_VERSION);
-    } catch (error) {
-      reject(error);
-      return;
-    }
-    request.onupgradeneeded = (event) => {
-      const db = request.result;
-      for (let version = event.oldVersion; version < DB_VERSION; version += 1) {
-        UPGRADES[version](db, request.transaction);
+    mayOpen().then((allowed) => {
+      if (!allowed) {
+        reject(new Error("No Crest database on this phone"));
+        return;
       }
-    };
-    request.onsuccess = () => {
-      const db = request.result;
-      // Another tab (or a newer release) wants to upgrade: step aside so it
-      // is not blocked; the next call opens the new version.
-      db.onversionchange = () => {
-        db.close();
-        opening = null;
+      let request;
+      try {
+        request = indexedDB.open(DB_NAME, DB_VERSION);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      request.onupgradeneeded = (event) => {
+        const db = request.result;
+        for (let version = event.oldVersion; version < DB_VERSION; version += 1) {
+          UPGRADES[version](db, request.transaction);
+        }
       };
-      resolve(db);
-    };
-    request.onerror = () => reject(request.error);
-    request.onblocked = () => reject(new Error("The database is busy in another tab"));
+      request.onsuccess = () => {
+        const db = request.result;
+        // Another tab (or a newer release, or a wipe) wants the database:
+        // step aside so it is not blocked; the next call opens it again.
+        db.onversionchange = () => {
+          db.close();
+          opening = null;
+        };
+        resolve(db);
+      };
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("The database is busy in another tab"));
+    }, reject);
   });
   opening.catch(() => { opening = null; });
   return opening;

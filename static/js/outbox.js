@@ -204,26 +204,30 @@ export async function waitingAccounts() {
 
 // --- Sending --------------------------------------------------------------------
 
-// Send what is due for the signed-in account. `force` (the "Send now" button)
-// ignores the back-off and tries rejected items again. Resolves to
-// {state: "idle" | "sent" | "offline" | "failed" | "signed-out" | "other-account", nextTryAt?}.
-export function flush({ force = false } = {}) {
-  const run = () => sendDue(force);
+// Send what is due for the signed-in account. Automatic retries wait out
+// each item's back-off; a page load, the `online` event or Background Sync
+// (`now`) send every waiting item at once; "Send now" (`force`) tries the
+// rejected ones again too. Resolves to {state: "idle" | "sent" | "offline" |
+// "failed" | "signed-out" | "other-account", nextTryAt}.
+export function flush({ now = false, force = false } = {}) {
+  const run = () => sendDue({ now: now || force, force });
   // One sender at a time across tabs and the service worker, where the
   // browser can say so; the server keeps each item once either way.
   if (globalThis.navigator?.locks?.request) return navigator.locks.request("crest-outbox-send", run);
   return run();
 }
 
-async function sendDue(force) {
+async function sendDue({ now: sendAll, force }) {
   const all = await getAll("outbox").catch(() => []);
   if (!all.length) return { state: "idle" };
   const { state, who } = await whoAmI();
-  if (state !== "signed-in") return { state, nextTryAt: soonest(all) };
+  // No answer: ask again in a while. Signed out: wait for a sign-in.
+  if (state === "offline") return { state, nextTryAt: Date.now() + 30_000 };
+  if (state !== "signed-in") return { state, nextTryAt: null };
   const now = Date.now();
   const due = all
     .filter((item) => item.account === who.account)
-    .filter((item) => force || (item.state === "waiting" && item.nextTryAt <= now))
+    .filter((item) => force || (item.state === "waiting" && (sendAll || item.nextTryAt <= now)))
     .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
   let result = { state: "idle" };
   for (const batch of batches(due)) {

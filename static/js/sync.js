@@ -44,16 +44,18 @@ window.addEventListener("crest:wiped", () => {
   clearTimeout(retryTimer);
 });
 
-export async function send({ force = false } = {}) {
+// `now`: a page load, `online`, something just queued: send every waiting
+// item. The retry timer sends only what its back-off allows.
+export async function send({ now = false, force = false } = {}) {
   if (wiped) return null;
   if (!navigator.onLine && !force) {
     await render();
     return null;
   }
-  const result = await flush({ force }).catch(() => ({ state: "failed" }));
+  const result = await flush({ now, force }).catch(() => ({ state: "failed" }));
   lastState = result.state;
   clearTimeout(retryTimer);
-  if (["offline", "failed", "sent"].includes(result.state) && result.nextTryAt) {
+  if (result.nextTryAt && !["signed-out", "other-account"].includes(result.state)) {
     // Back off, then try again while this page is open.
     retryTimer = setTimeout(() => send(), Math.min(Math.max(result.nextTryAt - Date.now(), 1000), 3_600_000));
   }
@@ -132,10 +134,10 @@ document.addEventListener("click", (event) => {
   send({ force: true }).finally(() => { button.disabled = false; });
 });
 
-window.addEventListener("online", () => send());
-window.addEventListener("crest:queued", () => send());
+window.addEventListener("online", () => send({ now: true }));
+window.addEventListener("crest:queued", () => send({ now: true }));
 window.addEventListener("offline", () => render());
-window.addEventListener("pageshow", (event) => { if (event.persisted) send(); });
+window.addEventListener("pageshow", (event) => { if (event.persisted) send({ now: true }); });
 let rendering = null;
 onOutboxChange(() => {
   // Coalesce bursts (a batch of answers) into one redraw.
@@ -146,7 +148,7 @@ async function start() {
   await render();
   const who = await storedWho();
   if (!who?.account && maybeSignedIn() && navigator.onLine) await whoAmI();
-  if ((await waitingAccounts()).length) await send();
+  if ((await waitingAccounts()).length) await send({ now: true });
   else await render();
 }
 start();

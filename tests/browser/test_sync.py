@@ -219,3 +219,16 @@ def test_wiping_the_phone_clears_the_outbox_and_crests_caches(context, page, ser
     assert page.evaluate("() => indexedDB.databases().then(list => list.map(d => d.name))") == []
     assert page.evaluate("() => caches.keys()") == []
     assert on_server(server, name)[name]["items"] == []
+
+
+def test_a_quiz_legend_sits_inside_its_card_on_a_phone(page):
+    """A fieldset's legend is drawn across its top border by default."""
+    page.goto("/lessons/two-forces/")
+    boxes = page.evaluate("""() => [...document.querySelectorAll('[data-question]')].map((q) => {
+      const card = q.getBoundingClientRect();
+      const legend = q.querySelector('legend').getBoundingClientRect();
+      return [card.top, legend.top, parseFloat(getComputedStyle(q).borderTopWidth)];
+    })""")
+    assert boxes
+    for card_top, legend_top, border in boxes:
+        assert legend_top >= card_top + border, (card_top, legend_top)

@@ -206,6 +206,7 @@ def test_wiping_the_phone_clears_the_outbox_and_crests_caches(context, page, ser
     password = make_patients(server, name)
     sign_in(page, name, password)
     page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()  # the phone knows who is signed in
     wait_for_service_worker(page)
     context.set_offline(True)
     finish_lesson(page, "two-forces")

@@ -285,9 +285,10 @@ class LessonProgress(models.Model):
     """What a patient has done with one lesson, as recorded on the server.
 
     One row per patient and lesson: completing again does not add a row.
-    `completed_at` is the first time they marked it done; the quiz keeps the
-    best score (a person retaking the check to read every explanation should
-    not lower what their clinic sees)."""
+    `completed_at` is the earliest completion the phone sent (when it
+    happened, not when it arrived); the quiz keeps the best score (a person
+    retaking the check to read every explanation should not lower what
+    their clinic sees). Written by clinics.sync."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="progress")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")

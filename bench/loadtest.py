@@ -65,16 +65,19 @@ FAULTS = ("worker-kill", "server-restart", "db-drop")
 TRANSIENT = {429, 502, 503, 504}
 MAX_BATCH = 100  # the contract's limit per request
 
-# TODO(issue 9, after merge): if sharing craving summaries is a patient
-# setting, put here the ORM code (run by `manage.py shell`) that turns it on
-# for the load-test clinic's patients, so craving.logged items are stored and
-# checked too; until then they are expected to answer `not_shared`.
-SHARE_CRAVINGS_CODE: str | None = None
+# The load-test patients share craving summaries (off by default), so
+# craving.logged items are stored and checked too, not answered `not_shared`.
+SHARE_CRAVINGS_CODE: str | None = (
+    "from clinics.models import Patient; "
+    "Patient.objects.filter(user__username__startswith='load-').update(shares_cravings=True)"
+)
 
-# Where the server keeps item ids. Empty: every UUIDField of every model is
-# searched. If issue 9 keeps them in another kind of field, name it here (or in
-# CREST_LOADTEST_ITEM_FIELDS), e.g. "clinics.SyncReceipt.item_id".
-ITEM_ID_FIELDS: list[str] = [f for f in os.environ.get("CREST_LOADTEST_ITEM_FIELDS", "").split(",") if f]
+# Where the server keeps item ids: one SyncedItem row per item kept (its
+# primary key is the phone's id). CREST_LOADTEST_ITEM_FIELDS="" searches every
+# UUIDField of every model instead.
+ITEM_ID_FIELDS: list[str] = [
+    f for f in os.environ.get("CREST_LOADTEST_ITEM_FIELDS", "clinics.SyncedItem.id").split(",") if f
+]
 
 
 class SyncMissing(Exception):
@@ -117,7 +120,7 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def new_item(slugs: list[str], craving_share: float) -> dict:
+def new_item(slugs: dict[str, int], craving_share: float) -> dict:
     """One outbox item, shaped as issue 9's contract says."""
     if random.random() < craving_share:
         before = random.randint(4, 10)
@@ -126,11 +129,11 @@ def new_item(slugs: list[str], craving_share: float) -> dict:
             "intensity_before": before, "intensity_after": random.randint(0, before),
             "tool": random.choice(["wave", "breathing", "grounding", "think"]),
             "outcome": random.choice(["passed", "eased", "strong"]),
-            "triggers": random.sample(["Stressed", "Bored", "Tired", "Home", "Being alone"], 2),
+            "triggers": {"feelings": random.sample(["Stressed", "Bored", "Sad"], 2), "halt": ["Tired"]},
             "note": "",
         }
-    lesson = random.choice(slugs)
-    total = random.choice([None, 3, 4])
+    lesson = random.choice(list(slugs))
+    total = random.choice([None, slugs[lesson]])
     return {
         "id": str(uuid.uuid4()), "type": "lesson.completed", "at": now_iso(), "lesson": lesson,
         "score": None if total is None else random.randint(0, total), "total": total,
@@ -347,7 +350,7 @@ def run(stack: Topology, patients: list[Patient], *, fault: str, duration: float
         think: float, craving_share: float, down_seconds: float) -> dict:
     for patient in patients:  # each run checks only its own items
         patient.acked, patient.not_shared, patient.rejected, patient.unanswered = {}, set(), {}, set()
-    slugs = stack.course_slugs()
+    slugs = stack.course_checks()
     stats = Stats()
     started = time.monotonic()
     stop_at = started + duration

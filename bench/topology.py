@@ -213,9 +213,13 @@ Patient.objects.bulk_create([Patient(user=u, clinic=clinic, label=u.username.upp
         return [f"{prefix}-{i}" for i in range(count)]
 
     def course_slugs(self) -> list[str]:
+        return list(self.course_checks())
+
+    def course_checks(self) -> dict[str, int]:
+        """Each course lesson's slug and how many scored questions its check has."""
         code = (
             "import json; from lessons.models import Lesson; "
-            "print(json.dumps(list(Lesson.objects.course().values_list('slug', flat=True))))"
+            "print(json.dumps({l.slug: l.quiz_total for l in Lesson.objects.course()}))"
         )
         return json.loads(self.manage("shell", "--no-imports", "-c", code).strip().splitlines()[-1])
 

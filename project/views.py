@@ -50,6 +50,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": pwa.cache_version(pages, static_urls),
             "pages": json.dumps(pages),
             "static_urls": json.dumps(static_urls),
+            "outbox_code": pwa.worker_code(),
         },
         content_type="application/javascript; charset=utf-8",
     )

@@ -74,7 +74,12 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
         # a stale copy (say, SQLite's main file without its WAL) shows.
         assert backup.stdout.readline().strip() == "Starting the backup."
         committed_before = len(logged(log))
-        backup_out, backup_err = backup.communicate(timeout=60)
+        # Read the rest through the same buffered file as the first line:
+        # communicate() reads the pipe underneath it and would miss a line
+        # already buffered with the first (a quick backup writes both at once).
+        backup_out = backup.stdout.read()
+        backup_err = backup.stderr.read()
+        backup.wait(timeout=60)
         committed_after = len(logged(log))
     finally:
         stop.touch()

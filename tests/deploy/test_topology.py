@@ -29,6 +29,23 @@ def browser(stack, source_ip: str | None = None) -> Browser:
     return Browser(stack.url, ssl_context=tls_context(str(stack.ca_file)), source_ip=source_ip)
 
 
+@pytest.fixture(autouse=True)
+def both_servers_in_rotation(stack):
+    """nginx skips a server for 5 s after it refused a connection (another
+    test may just have killed or restarted one): wait until two requests in
+    a row go to different servers again, so these tests see the rotation."""
+    client = browser(stack)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        log = AccessLog(stack)
+        client.get("/healthz")
+        client.get("/healthz")
+        if len(set(log.upstreams(2)[:2])) == 2:
+            return
+        time.sleep(1)
+    pytest.fail("nginx did not send requests to both servers again within 30 s")
+
+
 class AccessLog:
     """The lines nginx writes from now on."""
 

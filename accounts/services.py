@@ -1,11 +1,14 @@
 """Accounts: generated usernames and passphrases, "my data" export, account
 deletion and signing out everywhere."""
 
+import hashlib
 import ipaddress
 import secrets
+from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
@@ -14,7 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
+from . import signals
 from .models import User
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -112,6 +118,15 @@ def set_password_path(*, user: User) -> str:
     return reverse("accounts:set_password", kwargs={"uidb64": uidb64, "token": token})
 
 
+def account_public_id(user: User) -> str:
+    """An opaque, stable name for the account, for the phone to file its
+    outbox under: items belong to the account that made them, and are sent
+    only while that account is signed in. Derived from the row (not the
+    secret key, so rotating the key strands nothing on a phone)."""
+    digest = hashlib.sha256(f"crest-account:{user.pk}:{user.date_joined.isoformat()}".encode())
+    return digest.hexdigest()[:24]
+
+
 def sessions_end_all(*, user: User) -> None:
     """Sign out of every device: bumping the generation changes the session
     auth hash, so every existing session fails its check on its next request."""
@@ -119,10 +134,67 @@ def sessions_end_all(*, user: User) -> None:
     user.refresh_from_db(fields=["session_generation"])
 
 
-def account_export(*, user: User) -> dict:
-    """Everything the server holds about this person, as plain data."""
-    from clinics.models import Assignment, AuditEvent, LessonProgress
+# What accounts itself keeps after an account is deleted (the apps above add
+# theirs through accounts.signals.account_kept_after_deletion).
+LOGIN_RECORDS_DAYS = 30
+# Lazy: shown on /me/ and written into the export in the reader's language.
+KEPT_AFTER_DELETION = [
+    {
+        "what": gettext_lazy("Sign-in records: none"),
+        "why": format_lazy(
+            gettext_lazy(
+                "The records of sign-ins and failed tries under your username are deleted with your account. "
+                "Other people's are kept for {days} days, to stop password guessing, then deleted."
+            ),
+            days=LOGIN_RECORDS_DAYS,
+        ),
+    },
+]
 
+
+def login_records_delete(*, username: str) -> int:
+    """Delete every sign-in record django-axes keeps for this username
+    (attempts, failures, the access log). Returns how many rows went."""
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        deleted += model.objects.filter(username=username).delete()[1].get(model._meta.label, 0)
+    return deleted
+
+
+def login_records_purge(*, older_than: timedelta = timedelta(days=LOGIN_RECORDS_DAYS), now=None) -> int:
+    """Delete sign-in records older than `older_than` (30 days unless told):
+    long enough to see a slow password-guessing run, short enough that the
+    server does not keep a history of when people signed in."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        deleted += model.objects.filter(attempt_time__lt=cutoff).delete()[1].get(model._meta.label, 0)
+    return deleted
+
+
+def _login_records_export(username: str) -> list[dict]:
+    return [
+        {
+            "when": row.attempt_time.isoformat(),
+            "address": row.ip_address,
+            "browser": row.user_agent,
+            "signed_out": row.logout_time.isoformat() if row.logout_time else None,
+        }
+        for row in AccessLog.objects.filter(username=username).order_by("attempt_time")
+    ]
+
+
+def account_kept_after_deletion(*, user: User) -> list[dict]:
+    """What stays on the server after this account is deleted, and why."""
+    kept = list(KEPT_AFTER_DELETION)
+    for _, lines in signals.account_kept_after_deletion.send(sender=User, user=user):
+        kept.extend(lines or [])
+    return kept
+
+
+def account_export(*, user: User) -> dict:
+    """Everything the server holds about this person, as plain data: the
+    account here, and whatever the apps above add (accounts.signals)."""
     data: dict = {
         "exported_at": timezone.now().isoformat(),
         "account": {
@@ -130,66 +202,24 @@ def account_export(*, user: User) -> dict:
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },
-        "clinic": None,
-        "assignments": [],
-        "lesson_progress": [],
-        "clinic_access_log": [],
+        "sign_ins": _login_records_export(user.username),
     }
-    patient = getattr(user, "patient", None)
-    if patient is None:
-        return data
-    data["clinic"] = {
-        "name": patient.clinic.name,
-        "your_label_there": patient.label,
-        "joined": patient.created_at.isoformat(),
-        # Kept only while you share your progress with the clinic.
-        "your_language_there": patient.language,
-    }
-    for assignment in Assignment.objects.for_patient(patient).select_related("lesson"):
-        data["assignments"].append(
-            {
-                "lesson": assignment.lesson.slug,
-                "title": assignment.lesson.text.title,
-                "due_date": assignment.due_date.isoformat(),
-                "note": assignment.note,
-                "assigned_at": assignment.created_at.isoformat(),
-                "withdrawn_at": assignment.withdrawn_at.isoformat() if assignment.withdrawn_at else None,
-            }
-        )
-    for progress in LessonProgress.objects.filter(patient=patient).select_related("lesson"):
-        data["lesson_progress"].append(
-            {
-                "lesson": progress.lesson.slug,
-                "completed_at": progress.completed_at.isoformat() if progress.completed_at else None,
-                "score": progress.score,
-                "total": progress.total,
-            }
-        )
-    # Who at the clinic looked at this person's data, and when.
-    for event in AuditEvent.objects.filter(patient=patient):
-        data["clinic_access_log"].append(
-            {"when": event.created_at.isoformat(), "who": event.actor_username, "what": event.get_action_display()}
-        )
+    kept = list(KEPT_AFTER_DELETION)
+    for _, part in signals.account_export.send(sender=User, user=user):
+        part = dict(part or {})
+        kept.extend(part.pop("kept_after_deletion", []))
+        data.update(part)
+    data["kept_after_deletion"] = kept
     return data
 
 
 @transaction.atomic
 def account_delete(*, user: User) -> None:
-    """Delete the account and its server data for good: the patient record,
-    assignments and progress go with it (cascade). The clinic's audit log
-    keeps its label and notes that the account was deleted."""
-    from clinics.models import AuditEvent
-
-    patient = getattr(user, "patient", None)
-    if patient is not None:
-        AuditEvent.objects.create(
-            clinic=patient.clinic,
-            actor=None,
-            actor_username="",
-            action=AuditEvent.Action.ACCOUNT_DELETED,
-            patient=None,
-            patient_label=patient.label,
-        )
+    """Delete the account and its server data for good. The apps above
+    delete or anonymise what they hold (accounts.signals.account_delete) in
+    this same transaction; the sign-in records under the username go too."""
+    signals.account_delete.send(sender=User, user=user)
+    login_records_delete(username=user.username)
     user.delete()
 
 

@@ -20,5 +20,4 @@ urlpatterns = [
     path("me/export.json", views.me_export, name="me_export"),
     path("me/sign-out-everywhere/", views.me_sign_out_everywhere, name="me_sign_out_everywhere"),
     path("me/delete/", views.me_delete, name="me_delete"),
-    path("me/sharing/", views.me_sharing, name="me_sharing"),
 ]

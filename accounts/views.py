@@ -6,12 +6,13 @@ import math
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -21,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
 from django.utils.translation import gettext
 
-from . import mfa, services
+from . import mfa, services, signals
 from .forms import AuthenticatorSetupForm, DeleteAccountForm, SecondFactorForm
 
 
@@ -189,24 +190,27 @@ def set_password_done(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/set_password_done.html")
 
 
+def _me_context(request: HttpRequest, delete_form: DeleteAccountForm | None = None) -> dict:
+    user = request.user
+    sections = []
+    if user.is_authenticated:
+        # The apps above accounts add their own sections (clinics: sharing).
+        sections = [section for _, section in signals.my_data_section.send(sender=type(user), user=user, request=request) if section]
+    return {
+        "sections": sections,
+        "membership": getattr(user, "membership", None),
+        "recovery_codes_left": mfa.recovery_codes_left(user=user) if services.is_staff_account(user) else None,
+        "kept_after_deletion": services.account_kept_after_deletion(user=user) if user.is_authenticated else [],
+        "delete_form": delete_form or DeleteAccountForm(),
+    }
+
+
 @never_cache
 @require_safe
 def me(request: HttpRequest) -> HttpResponse:
     """My data. Open to everyone: a person without an account still has data
     on this phone and can wipe it here; the account sections need sign-in."""
-    patient = getattr(request.user, "patient", None)
-    membership = getattr(request.user, "membership", None)
-    staff = services.is_staff_account(request.user)
-    return render(
-        request,
-        "accounts/me.html",
-        {
-            "patient": patient,
-            "membership": membership,
-            "delete_form": DeleteAccountForm(),
-            "recovery_codes_left": mfa.recovery_codes_left(user=request.user) if staff else None,
-        },
-    )
+    return render(request, "accounts/me.html", _me_context(request))
 
 
 @never_cache
@@ -214,7 +218,7 @@ def me(request: HttpRequest) -> HttpResponse:
 @require_safe
 def me_export(request: HttpRequest) -> HttpResponse:
     data = services.account_export(user=request.user)
-    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8")
+    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="crest-my-data-{timezone.localdate().isoformat()}.json"'
     return response
 
@@ -231,36 +235,11 @@ def me_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_POST
-def me_sharing(request: HttpRequest) -> HttpResponse:
-    """A patient turns sharing of lesson progress with their clinic on or off."""
-    from clinics.models import Patient
-    from clinics.services import progress_sharing_set
-
-    patient = get_object_or_404(Patient, user=request.user)
-    share = request.POST.get("share")
-    if share not in ("on", "off"):
-        messages.error(request, gettext("Please choose whether to share your progress."))
-        return redirect("accounts:me")
-    progress_sharing_set(patient=patient, share=share == "on", language=request.LANGUAGE_CODE)
-    if share == "on":
-        messages.success(request, gettext("Your clinic can see your lesson progress again. This phone will send what it has."))
-    else:
-        messages.success(request, gettext("Your clinic no longer sees your lesson progress. What it had is deleted from the server."))
-    return redirect("accounts:me")
-
-
-@never_cache
-@login_required
 @require_http_methods(["POST"])
 def me_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST)
     if not form.is_valid():
-        patient = getattr(request.user, "patient", None)
-        membership = getattr(request.user, "membership", None)
-        return render(
-            request, "accounts/me.html", {"patient": patient, "membership": membership, "delete_form": form}, status=400
-        )
+        return render(request, "accounts/me.html", _me_context(request, delete_form=form), status=400)
     user = request.user
     logout(request)
     services.account_delete(user=user)
@@ -270,4 +249,4 @@ def me_delete(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def deleted(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/deleted.html")
+    return render(request, "accounts/deleted.html", {"login_records_days": services.LOGIN_RECORDS_DAYS})

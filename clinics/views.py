@@ -1,22 +1,23 @@
 """Clinic pages (staff only, scoped to the staff member's clinic), the
-patient's join page, and the small JSON API the patient's phone uses.
+patient's join page and their sharing choices.
 
-Every view here is `never_cache`: the service worker never stores a response
+The phone's JSON API is in clinics/api.py. Every view here is `never_cache`: the service worker never stores a response
 marked no-store/private, so a shared phone keeps no copy of clinic data."""
 
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from functools import wraps
 
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -30,9 +31,9 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
 from project.jsonbody import JsonBodyError, parse_json_body
 
-from . import services
+from . import charts, services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
-from .models import Assignment, AuditEvent, Invite, LessonProgress, Membership, Patient
+from .models import Assignment, AuditEvent, CravingSummary, Invite, LessonProgress, Membership, Patient
 
 PAGE_SIZE = 25
 # One progress item is a slug, two numbers and a flag: well under 1 KB.
@@ -77,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if show not in FILTERS:
         show = "all"
     query = request.GET.get("q", "").strip()[:100]
-    patients = Patient.objects.for_clinic(request.clinic).with_progress()
+    patients = Patient.objects.for_clinic(request.clinic).with_progress(today=request.clinic.today())
     if query:
         patients = patients.filter(label__icontains=query)
     if show == "overdue":
@@ -88,7 +89,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinics/dashboard.html",
-        {"page": page, "show": show, "filters": FILTERS, "query": query, "today": timezone.localdate()},
+        {"page": page, "show": show, "filters": FILTERS, "query": query},
     )
 
 
@@ -100,8 +101,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
+    today = request.clinic.today()
     assignments = list(
-        Assignment.objects.for_patient(patient).with_completion().select_related("lesson")
+        Assignment.objects.for_patient(patient).with_completion().with_status(today=today).select_related("lesson")
         .order_by("withdrawn_at", "due_date", "lesson__order")
     )
     active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
@@ -109,6 +111,12 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         LessonProgress.objects.filter(patient=patient).exclude(Exists(active_lessons)).select_related("lesson")
         .order_by("lesson__order")
     )
+    cravings = None
+    if patient.shares_cravings:
+        since = datetime.combine(today - timedelta(days=charts.DAYS - 1), time.min, tzinfo=request.clinic.zone)
+        cravings = charts.craving_overview(
+            CravingSummary.objects.filter(patient=patient).since(since), today=today, zone=request.clinic.zone
+        )
     services.audit_record(
         actor=request.user, clinic=request.clinic, action=AuditEvent.Action.PATIENT_VIEWED, patient=patient
     )
@@ -119,7 +127,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "patient": patient,
             "assignments": assignments,
             "other_progress": other_progress,
-            "today": timezone.localdate(),
+            "cravings": cravings,
             "due_form": DueDateForm(),
         },
     )
@@ -359,94 +367,30 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "clinics/join.html", {"form": form, "clinic": invite.clinic})
 
 
-# --- JSON API for the patient's phone ----------------------------------------
-
-
-def _assignment_json(a: Assignment, today) -> dict:
-    return {
-        "slug": a.lesson.slug,
-        "title": a.lesson.text.title,
-        "url": a.lesson.get_absolute_url(),
-        "due_date": a.due_date.isoformat(),
-        "note": a.note,
-        "done": a.completed_at is not None,
-        "completed_at": a.completed_at.isoformat() if a.completed_at else None,
-        "score": a.score,
-        "total": a.total,
-        "overdue": a.completed_at is None and a.due_date < today,
-    }
+# --- The patient's sharing choices (a section of /me/) ---------------------
 
 
 @never_cache
-@require_safe
-def api_assignments(request: HttpRequest) -> JsonResponse:
-    """What the patient's clinic has assigned them. Always 200: anonymous
-    people get {"signed_in": false}, so the page just keeps the block hidden.
-    The API has one address in every language; `?lang=es` gives the titles
-    and links in the language of the page that asks."""
-    language = request.GET.get("lang")
-    if language in dict(settings.LANGUAGES):
-        with translation.override(language):
-            return _api_assignments(request)
-    return _api_assignments(request)
-
-
-def _api_assignments(request: HttpRequest) -> JsonResponse:
-    if not request.user.is_authenticated:
-        return JsonResponse({"signed_in": False})
-    patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
-    if patient is None:
-        return JsonResponse({"signed_in": True, "patient": False, "assignments": []})
-    # The phone's progress POSTs read the CSRF token from its cookie; set it
-    # here for patients only (anonymous readers get no cookie at all).
-    get_token(request)
-    today = timezone.localdate(timezone=patient.clinic.zone)
-    assignments = (
-        Assignment.objects.for_patient(patient).active().with_completion().select_related("lesson")
-        .prefetch_related("lesson__translations")
-        .filter(lesson__published=True).order_by("due_date", "lesson__order")
-    )
-    return JsonResponse(
-        {
-            "signed_in": True,
-            "patient": True,
-            "clinic": patient.clinic.name,
-            "sharing": patient.shares_progress,
-            "assignments": [_assignment_json(a, today) for a in assignments],
-        }
-    )
-
-
-@never_cache
+@login_required
 @require_POST
-def api_progress(request: HttpRequest) -> JsonResponse:
-    """Record a lesson done and/or its quiz score for the signed-in patient.
-    Body: {"slug": str, "done": bool, "score": int?, "total": int?}.
-    Idempotent (see services.progress_record); CSRF-protected."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "Sign in to record progress with your clinic."}, status=401)
-    patient = Patient.objects.filter(user=request.user).first()
-    if patient is None:
-        return JsonResponse({"error": "Only patient accounts record lesson progress."}, status=403)
+def sharing(request: HttpRequest) -> HttpResponse:
+    """A patient turns sharing of one kind of data with their clinic on or off."""
+    patient = get_object_or_404(Patient, user=request.user)
+    category, share = request.POST.get("category"), request.POST.get("share")
+    if category not in services.SHARING or share not in ("on", "off"):
+        messages.error(request, gettext("Please choose what to share, and whether to share it."))
+        return redirect("accounts:me")
     try:
-        data = parse_json_body(request, max_bytes=PROGRESS_MAX_BYTES)
-    except JsonBodyError as error:
-        return error.response()
-    try:
-        item = services.progress_parse(data)
-        progress = services.progress_record(patient=patient, item=item)
-    except services.ProgressError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    except services.SharingOff:
-        # Not an error: the patient's own choice. The phone keeps its record.
-        return JsonResponse({"recorded": False, "shared": False, "slug": item.slug})
-    return JsonResponse(
-        {
-            "recorded": True,
-            "slug": item.slug,
-            "completed_at": progress.completed_at.isoformat() if progress.completed_at else None,
-            "score": progress.score,
-            "total": progress.total,
-        }
-    )
-
+        services.sharing_set(patient=patient, category=category, share=share == "on", language=request.LANGUAGE_CODE)
+    except services.SharingError as error:
+        messages.error(request, str(error))
+        return redirect("accounts:me")
+    what = gettext(services.SHARING[category].description)
+    if share == "on":
+        message = gettext("Your clinic can now see your %(what)s.") % {"what": what}
+        if category == "lessons":
+            message += " " + gettext("This phone will send the lessons you finished while signed in.")
+    else:
+        message = gettext("Your clinic no longer sees your %(what)s. What the server had is deleted.") % {"what": what}
+    messages.success(request, message)
+    return redirect("accounts:me")

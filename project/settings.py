@@ -70,6 +70,8 @@ if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
+    # Project-wide operations (backup, restore); no models.
+    "project",
     "accounts",
     "lessons",
     "craving",
@@ -162,6 +164,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+
+# REDIS_URL puts the cache in Redis (Django's own Redis backend), one cache
+# for every app server. Without it, the CACHES default applies. Sessions are
+# in the database either way.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "crest",
+        }
+    }
+
+# Full links printed by management commands (create_clinic), e.g.
+# https://crest.example.org; without it they print a path.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip().rstrip("/")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -37,3 +37,6 @@ urlpatterns += i18n_patterns(
     path("", include("accounts.urls")),
     prefix_default_language=False,
 )
+
+# A database out of reach answers 503 (retry), other failures 500.
+handler500 = "project.views.server_error"

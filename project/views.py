@@ -1,10 +1,13 @@
 import json
+import sys
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import defaults
 from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -50,6 +53,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": pwa.cache_version(pages, static_urls),
             "pages": json.dumps(pages),
             "static_urls": json.dumps(static_urls),
+            "outbox_code": pwa.worker_code(),
             "default_language": settings.LANGUAGE_CODE,
             "offline_urls": json.dumps(pwa.offline_urls()),
         },
@@ -123,3 +127,19 @@ class JavaScriptCatalog(i18n_views.JavaScriptCatalog):
 
 
 js_catalog = require_safe(JavaScriptCatalog.as_view())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database that is restarting, failing over or briefly out
+    of reach is not a bug in the request: answer 503 with Retry-After, so the
+    phone's outbox and load balancers try again, instead of a 500. Rendered
+    without the request's context, which may need the database too."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"error": "The server cannot reach its database just now; try again shortly."})
+        else:
+            response = HttpResponse(loader.get_template("503.html").render())
+        response.status_code = 503
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)

@@ -1,4 +1,6 @@
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +44,32 @@ def admin_client(db, admin_user):
     client = Client()
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """On SQLite, test on a file, as production runs (WAL, IMMEDIATE
+    transactions, a busy timeout), not in memory: an in-memory database
+    shares one cache whose table locks fail at once instead of waiting, so
+    tests with real threads (tests/clinics/test_sync_concurrency.py) would
+    test something production never does. One file per test process."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(tempfile.gettempdir()) / f"crest-test-{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked():
+    """A request to an /es/ page leaves Spanish active in the test's thread
+    (LocaleMiddleware activates a language per request and never resets it),
+    and reverse() would then give /es/ URLs: start and end every test in
+    the default language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

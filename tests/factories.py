@@ -1,10 +1,13 @@
 """Small builders for tests: plain functions, explicit arguments, no magic."""
 
 import itertools
+import json
+import uuid
 from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.test import Client as DjangoClient
+from django.urls import reverse
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -49,9 +52,20 @@ def make_admin(*, clinic: Clinic | None = None, **user_kwargs) -> User:
     return make_staff(clinic=clinic, role=Membership.Role.ADMIN, **user_kwargs)
 
 
-def make_patient(*, clinic: Clinic | None = None, label: str | None = None, **user_kwargs) -> Patient:
+def make_patient(
+    *,
+    clinic: Clinic | None = None,
+    label: str | None = None,
+    shares_progress: bool = True,
+    shares_cravings: bool = False,
+    shares_craving_notes: bool = False,
+    **user_kwargs,
+) -> Patient:
     user = make_user(**user_kwargs)
-    return Patient.objects.create(user=user, clinic=clinic or make_clinic(), label=label or f"P-{_n():03d}")
+    return Patient.objects.create(
+        user=user, clinic=clinic or make_clinic(), label=label or f"P-{_n():03d}", shares_progress=shares_progress,
+        shares_cravings=shares_cravings, shares_craving_notes=shares_craving_notes,
+    )
 
 
 def make_invite(*, clinic: Clinic | None = None, label: str = "AB", **kwargs) -> Invite:
@@ -114,3 +128,39 @@ class Client(DjangoClient):
             session = self.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()
+
+
+# --- Items as the phone sends them to POST /api/v1/sync ----------------------
+
+
+def lesson_item(lesson: Lesson, *, score: int | None = None, total: int | None = None, **kwargs) -> dict:
+    item = {
+        "id": str(uuid.uuid4()),
+        "type": "lesson.completed",
+        "at": timezone.now().isoformat(),
+        "lesson": lesson.slug,
+        "score": score,
+        "total": total,
+    }
+    item.update(kwargs)
+    return item
+
+
+def craving_item(**kwargs) -> dict:
+    item = {
+        "id": str(uuid.uuid4()),
+        "type": "craving.logged",
+        "at": timezone.now().isoformat(),
+        "intensity_before": 8,
+        "intensity_after": 4,
+        "tool": "wave",
+        "outcome": "passed",
+        "triggers": {"feelings": ["Stressed"], "halt": ["Tired"]},
+        "note": "Rough day at work",
+    }
+    item.update(kwargs)
+    return item
+
+
+def post_sync(client, items: list, **extra):
+    return client.post(reverse("clinics:api_sync"), json.dumps({"items": items}), content_type="application/json", **extra)

@@ -1,7 +1,9 @@
 // App shell: service worker registration, the "update available" banner,
 // the install button, iOS add-to-home-screen hint, the offline notice, and
 // the language choice. Loaded on every page as a module (no inline script:
-// strict CSP).
+// strict CSP). Sending the outbox to the clinic happens on every page too
+// (sync.js).
+import "./sync.js";
 
 document.documentElement.classList.add("js");
 

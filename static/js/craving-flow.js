@@ -5,6 +5,8 @@
 import { saveEntry, TOOLS, TRIGGER_KINDS } from "./craving-log.js";
 import { uuid } from "./db.js";
 import { gettext, interpolate, LOCALE } from "./i18n.js";
+import { queueCraving } from "./outbox.js";
+import { askToKeep } from "./storage.js";
 
 const KEY = "crest:craving-draft:v1";
 
@@ -106,6 +108,10 @@ export function initFlow({ go, wave, onSaved }) {
     };
     try {
       const saved = await saveEntry(entry);
+      // Shared with the clinic only if this person chose to (outbox.js decides).
+      // Awaited: leaving the page mid-write would lose the clinic's copy.
+      await queueCraving(saved).catch(() => null);
+      askToKeep();
       clearDraft();
       wave.reset();
       form.reset();

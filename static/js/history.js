@@ -8,6 +8,7 @@ import {
   toCsv, toJson, TRIGGER_KINDS,
 } from "./craving-log.js";
 import { datedName, downloadText } from "./export.js";
+import { forget } from "./outbox.js";
 import { gettext, interpolate, LOCALE, ngettext } from "./i18n.js";
 
 function el(tag, className, text) {
@@ -79,6 +80,7 @@ export function initHistory(root) {
     if (!(await confirmAction(interpolate(gettext("Delete the entry from %(when)s?"), { when: when(entry.startedAt) }), gettext("Delete")))) return;
     try {
       await deleteEntry(entry.id);
+      await forget(entry.id); // a summary not sent yet goes with it
       status.textContent = gettext("Entry deleted.");
     } catch {
       status.textContent = gettext("Could not delete it. Please try again.");
@@ -93,6 +95,7 @@ export function initHistory(root) {
     if (!(await confirmAction(interpolate(question, { n }), gettext("Delete all")))) return;
     try {
       await deleteAllEntries();
+      for (const entry of entries) await forget(entry.id);
       status.textContent = gettext("All entries deleted.");
     } catch {
       status.textContent = gettext("Could not delete them. Please try again.");

@@ -1,6 +1,10 @@
 // One lesson page: reading progress, the knowledge check, "mark as done".
-// All of it works offline: answers and explanations are in the page.
+// All of it works offline: answers and explanations are in the page. For a
+// signed-in patient, a finished lesson (with its check score) goes into the
+// outbox for their clinic (outbox.js), which sync.js sends.
+import { queueLesson } from "./outbox.js";
 import { lessonProgress, markDone, renderProgress, saveQuizResult } from "./progress.js";
+import { askToKeep } from "./storage.js";
 import { gettext, interpolate } from "./i18n.js";
 
 const page = document.querySelector("[data-lesson-page]");
@@ -23,6 +27,11 @@ updateReading();
 // The score counts each scored question's first answer; a person may then try
 // the others to read every explanation. A reflection ([data-unscored]) has no
 // right answer: it shows the explanation of the choice and is not counted.
+// One outbox step after another, so a score and a completion a moment
+// apart are recorded in order.
+let queued = Promise.resolve();
+const tellClinic = (fields) => { queued = queued.then(() => queueLesson(slug, fields)).catch(() => null); };
+
 const questions = [...document.querySelectorAll("[data-question]")];
 const scored = questions.filter((fieldset) => !fieldset.hasAttribute("data-unscored"));
 const firstAnswers = new Map();
@@ -70,7 +79,8 @@ questions.forEach((fieldset) => {
         gettext("You got %(score)s of %(total)s right first time. Your result is saved on this phone."),
         { score, total: scored.length },
       );
-      document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: scored.length } }));
+      tellClinic({ score, total: scored.length });
+      askToKeep();
     }
   });
 });
@@ -87,11 +97,15 @@ function showDone() {
 
 if (slug && lessonProgress(slug).doneAt) showDone();
 
-doneButton?.addEventListener("click", () => {
+doneButton?.addEventListener("click", async () => {
   if (markDone(slug)) {
     showDone();
+    tellClinic({ doneAt: lessonProgress(slug).doneAt });
+    // Say "Saved" once the outbox has it too: leaving the page mid-write
+    // would lose the clinic's copy (never the phone's own, saved above).
+    await queued;
     doneMessage.textContent = gettext("Saved. Well done for taking the time.");
-    document.dispatchEvent(new CustomEvent("crest:lesson-done", { detail: { slug } }));
+    askToKeep();
   } else {
     doneMessage.textContent = gettext("This browser would not let Crest save. Your progress could not be kept.");
   }

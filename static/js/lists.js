@@ -3,6 +3,7 @@
 // deletable. What the person typed is only ever set with textContent.
 import { getAll, put, remove, uuid } from "./db.js";
 import { confirmAction } from "./confirm.js";
+import { askToKeep } from "./storage.js";
 import { gettext, interpolate, pgettext } from "./i18n.js";
 
 const STORE = "lists";
@@ -168,6 +169,7 @@ export function initLists(root = document) {
       if (!item) return;
       try {
         await put(STORE, item);
+        askToKeep();
         status.textContent = existing ? gettext("Changed.") : gettext("Saved.");
         resetForm(box);
       } catch {

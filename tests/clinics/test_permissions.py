@@ -17,8 +17,8 @@ from django.contrib.sessions.models import Session
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from clinics.models import Assignment, AuditEvent, Invite, LessonProgress
-from tests.factories import course_lesson, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
+from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, SyncedItem
+from tests.factories import course_lesson, lesson_item, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
 
 SECRET = "SECRET-A1"
 ROLES = ["anonymous", "patient", "other_clinician", "clinician", "admin"]
@@ -96,7 +96,12 @@ def exported_only_for_own_staff(world: World, role: str) -> None:
 def progress_recorded_only_for_the_patient(world: World, role: str) -> None:
     recorded = LessonProgress.objects.filter(patient=world.patient, completed_at__isnull=False).exists()
     assert recorded == (role == "patient")
-    assert LessonProgress.objects.count() == (1 if role == "patient" else 0)
+    assert LessonProgress.objects.count() == SyncedItem.objects.count() == (1 if role == "patient" else 0)
+
+
+def sharing_changed_only_by_the_patient(world: World, role: str) -> None:
+    world.patient.refresh_from_db()
+    assert world.patient.shares_cravings == (role == "patient")
 
 
 EVERYONE = {role: 200 for role in ROLES}
@@ -106,12 +111,27 @@ CASES = [
     # answers every caller, but only a patient gets (or writes) anything.
     Case("api_assignments", EVERYONE),
     Case(
-        "api_progress",
+        "api_sync",
         {"anonymous": 401, "patient": 200, "other_clinician": 403, "clinician": 403, "admin": 403},
         method="post",
         json=True,
-        data=lambda w: {"slug": course_lesson(0).slug, "done": True},
+        data=lambda w: {"items": [lesson_item(course_lesson(0))]},
         after=progress_recorded_only_for_the_patient,
+    ),
+    Case(
+        "api_sync",
+        # Any other method is refused before anyone is asked who they are.
+        {role: 405 for role in ROLES},
+        query="",
+        kwargs=None,
+    ),
+    Case(
+        "sharing",
+        # The patient's own choice, from /me/: nobody else has a patient record to change.
+        {"anonymous": 302, "patient": 302, "other_clinician": 404, "clinician": 404, "admin": 404},
+        method="post",
+        data=lambda w: {"category": "cravings", "share": "on"},
+        after=sharing_changed_only_by_the_patient,
     ),
     Case("join", EVERYONE, kwargs=lambda w: {"code": w.invite.code}),
     Case("dashboard", STAFF_ALL),
@@ -195,6 +215,8 @@ def test_permission_ladder(client, case: Case, role: str):
     assert response.status_code == case.expect[role], (role, url, response.status_code)
     if role == "anonymous" and response.status_code == 302:
         assert response["Location"].startswith(reverse("accounts:login"))
+    if case.name.startswith("api_"):
+        assert response["Content-Type"].startswith("application/json")
     if response.status_code == 200:
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
         if role == "other_clinician" and case.hides_secret:
@@ -256,5 +278,5 @@ def clinic_url_names() -> set[str]:
 def test_every_clinic_url_has_a_ladder_case():
     covered = {f"clinics:{case.name}" for case in CASES}
     found = clinic_url_names()
-    assert {"clinics:dashboard", "clinics:api_progress", "clinics:join"} <= found  # the walk itself works
+    assert {"clinics:dashboard", "clinics:api_sync", "clinics:join"} <= found  # the walk itself works
     assert found - covered == set(), "clinic URLs with no permission ladder case"

@@ -156,11 +156,11 @@ class TestPatientLanguage:
         page_url = f"/clinic/patients/{patient.pk}/"
         assert "Reads Crest in: Español" in clinician.get(page_url).content.decode()
 
-        client.post(reverse("accounts:me_sharing"), {"share": "off"})
+        client.post("/me/sharing/", {"category": "lessons", "share": "off"})
         patient.refresh_from_db()
         assert patient.language == "" and patient.language_name == ""
         assert "Reads Crest in" not in clinician.get(page_url).content.decode()
 
-        client.post("/es/me/sharing/", {"share": "on"})
+        client.post("/es/me/sharing/", {"category": "lessons", "share": "on"})
         patient.refresh_from_db()
         assert patient.language == "es"

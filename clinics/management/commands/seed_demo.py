@@ -7,6 +7,7 @@ it prints each one's authenticator key and recovery codes (fixed, public like
 the passwords; running it again restores used recovery codes)."""
 
 import hashlib
+import uuid
 from base64 import b32encode
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa
-from clinics import services
+from clinics import services, sync
 from clinics.models import Clinic, Membership, Patient
 from lessons.models import Lesson
 
@@ -104,11 +105,17 @@ class Command(BaseCommand):
             clinician=clinician, clinic=clinic, patients=patients, lessons=course[:2], due_date=today + timedelta(days=5)
         )
         first = course[0]
-        # One patient has done the first lesson with its check; one is overdue.
-        services.progress_record(
-            patient=patients[1],
-            item=services.ProgressInput(slug=first.slug, done=True, score=first.quiz_total, total=first.quiz_total),
-        )
+        # One patient has done the first lesson with its check (sent as their
+        # phone would, under a fixed id so a second run is a duplicate); one is overdue.
+        completed = {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"crest-demo:{patients[1].pk}:{first.slug}")),
+            "type": "lesson.completed",
+            "at": (timezone.now() - timedelta(days=1)).isoformat(),
+            "lesson": first.slug,
+            "score": first.quiz_total,
+            "total": first.quiz_total,
+        }
+        sync.sync_items_apply(patient=patients[1], items=[completed])
         if len(course) > 2:
             overdue = services.assignments_create(
                 clinician=clinician, clinic=clinic, patients=[patients[2]], lessons=[course[2]], due_date=today

@@ -130,7 +130,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                 mfa.sign_in_verified(request, device)
                 return redirect(next_url)
             form.add_error(
-                "code", gettext("That code did not work. Check that your phone’s clock is right, or use one of your recovery codes.")
+                "code",
+                gettext(
+                    "That code did not work. Check that your phone’s clock is right, or use one of your recovery codes."
+                ),
             )
     return render(request, "registration/two_factor.html", {"form": form, "next": next_url})
 
@@ -159,7 +162,10 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             mfa.sign_in_verified(request, device)
             # Shown once, in this response: they are not kept readable anywhere.
             return render(request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True})
-        form.add_error("code", gettext("That code did not match. Check that you added the key shown here, then try the newest code."))
+        form.add_error(
+            "code",
+            gettext("That code did not match. Check that you added the key shown here, then try the newest code."),
+        )
     return render(
         request,
         "registration/two_factor_setup.html",
@@ -218,7 +224,9 @@ def me(request: HttpRequest) -> HttpResponse:
 @require_safe
 def me_export(request: HttpRequest) -> HttpResponse:
     data = services.account_export(user=request.user)
-    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder), content_type="application/json; charset=utf-8")
+    # DjangoJSONEncoder: some explanations are translated (lazy) strings.
+    body = json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="crest-my-data-{timezone.localdate().isoformat()}.json"'
     return response
 

@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.dateformat import format as date_format
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext
 
 from craving.choices import OUTCOME_LABELS, TOOL_LABELS

@@ -47,7 +47,9 @@ def due_date_not_past(due):
 
 
 class AssignForm(forms.Form):
-    patients = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Patients"))
+    patients = PatientChoiceField(
+        queryset=Patient.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Patients")
+    )
     lessons = LessonChoiceField(queryset=Lesson.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Lessons"))
     due_date = forms.DateField(widget=DateInput(), label=_("Due date"))
     note = forms.CharField(

@@ -20,16 +20,14 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe, require_http_methods, require_POST
-from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_noop, ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
-from project.jsonbody import JsonBodyError, parse_json_body
 
 from . import charts, services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
@@ -67,7 +65,11 @@ def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) 
 # --- Dashboard ---------------------------------------------------------------
 
 # The titles are translated where they are shown (the dashboard template).
-FILTERS = {"all": gettext_noop("Everyone"), "overdue": gettext_noop("Overdue"), "not_started": gettext_noop("Not started")}
+FILTERS = {
+    "all": gettext_noop("Everyone"),
+    "overdue": gettext_noop("Overdue"),
+    "not_started": gettext_noop("Not started"),
+}
 
 
 @never_cache
@@ -155,7 +157,8 @@ def assign(request: HttpRequest) -> HttpResponse:
             )
             lessons_text = ngettext("%(n)s lesson", "%(n)s lessons", len(lessons)) % {"n": len(lessons)}
             patients_text = ngettext("%(n)s patient", "%(n)s patients", len(patients)) % {"n": len(patients)}
-            messages.success(request, gettext("Assigned %(lessons)s to %(patients)s.") % {"lessons": lessons_text, "patients": patients_text})
+            assigned = gettext("Assigned %(lessons)s to %(patients)s.")
+            messages.success(request, assigned % {"lessons": lessons_text, "patients": patients_text})
             if len(patients) == 1:
                 return redirect(patients[0].get_absolute_url())
             return redirect("clinics:dashboard")
@@ -296,7 +299,8 @@ def staff(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
             )
-            messages.success(request, gettext("Added %(username)s. Send them their set-password link below.") % {"username": user.username})
+            added = gettext("Added %(username)s. Send them their set-password link below.")
+            messages.success(request, added % {"username": user.username})
             return redirect("clinics:staff")
     else:
         form = StaffForm()
@@ -320,9 +324,8 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request, gettext("Deactivated %(username)s. They are signed out everywhere.") % {"username": membership.user.username}
-        )
+        deactivated = gettext("Deactivated %(username)s. They are signed out everywhere.")
+        messages.success(request, deactivated % {"username": membership.user.username})
     return redirect("clinics:staff")
 
 

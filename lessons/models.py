@@ -147,7 +147,9 @@ class LessonTranslation(LessonText):
     and each patient reads it in their own language."""
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="translations")
-    language = models.CharField(max_length=10, choices=[(c, n) for c, n in settings.LANGUAGES if c != settings.LANGUAGE_CODE])
+    language = models.CharField(
+        max_length=10, choices=[(c, n) for c, n in settings.LANGUAGES if c != settings.LANGUAGE_CODE]
+    )
 
     class Meta:
         ordering = ["lesson", "language"]

@@ -260,7 +260,9 @@ def _translations_load(directory: Path, language: str, english: dict, lessons: d
             )
     existing = {
         t.lesson.slug: t
-        for t in LessonTranslation.objects.filter(language=language, lesson__source_file__gt="").select_related("lesson")
+        for t in LessonTranslation.objects.filter(language=language, lesson__source_file__gt="").select_related(
+            "lesson"
+        )
     }
     for fields in parsed:
         text = {name: fields[name] for name in TEXT_FIELDS}
@@ -298,7 +300,9 @@ def _diagram_html(name: str, language: str) -> str:
     title_match = SVG_TITLE.search(svg)
     caption = title_match.group(1).strip() if title_match else ""
     lang = format_html(' lang="{}"', used) if used != language else ""
-    return format_html('<figure class="diagram"{}>{}<figcaption>{}</figcaption></figure>', lang, mark_safe(svg), caption)
+    return format_html(
+        '<figure class="diagram"{}>{}<figcaption>{}</figcaption></figure>', lang, mark_safe(svg), caption
+    )
 
 
 def lesson_body_html(body: str, *, language: str | None = None) -> SafeString:

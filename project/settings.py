@@ -326,8 +326,18 @@ PWA_APP_SPLASH_SCREEN = []
 PWA_APP_SHORTCUTS = [
     # Unprefixed on purpose, like start_url: the language redirect sends each
     # to the saved language, so the icon follows a later switch.
-    {"name": _("Tools"), "short_name": _("Tools"), "url": "/craving/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
-    {"name": _("Help"), "short_name": _("Help"), "url": "/help/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
+    {
+        "name": _("Tools"),
+        "short_name": _("Tools"),
+        "url": "/craving/",
+        "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}],
+    },
+    {
+        "name": _("Help"),
+        "short_name": _("Help"),
+        "url": "/help/",
+        "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}],
+    },
 ]
 
 # Lessons are Markdown files in the repo, loaded by `migrate`.

@@ -75,7 +75,9 @@ def language_set(request: HttpRequest, code: str) -> HttpResponse:
     if code not in i18n.language_codes():
         raise Http404
     next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "/"
     response = redirect(i18n.twin_url(next_url, code))
     response.set_cookie(

@@ -67,7 +67,7 @@ def test_a_spanish_phone_first_load_of_crest_is_within_the_same_budgets(spanish_
     script strings), not the English ones."""
     page = spanish_phone.new_page()
     page_total, total, rows = transferred_bytes(spanish_phone, page, "/")
-    print(f"\nfirst load of / in Spanish: page {page_total} bytes; with the offline precache {total} bytes, {len(rows)} responses")
+    print(f"\nfirst load of / in Spanish: page {page_total} bytes; with the offline precache {total} bytes")
     for url, size in sorted(rows, key=lambda row: row[1]):
         print(f"  {size:>7}  {url}")
     assert page.url.endswith("/es/")

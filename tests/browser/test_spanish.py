@@ -45,21 +45,26 @@ def spanish_lessons(page) -> list[str]:
 
 def cached_paths(page) -> set[str]:
     return set(page.evaluate(
-        "() => caches.keys().then(names => Promise.all(names.filter(n => n.includes('pages')).map(n => caches.open(n).then(c => c.keys()))))"
+        "() => caches.keys()"
+        ".then(names => Promise.all(names.filter(n => n.includes('pages'))"
+        ".map(n => caches.open(n).then(c => c.keys()))))"
         ".then(lists => lists.flat().map(r => new URL(r.url).pathname))"
     ))
 
 
 def wait_until_cached(page, path: str) -> None:
     page.wait_for_function(
-        "path => caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(c => c.match(path))))).then(found => found.some(Boolean))",
+        "path => caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(c => c.match(path)))))"
+        ".then(found => found.some(Boolean))",
         arg=path,
         timeout=30_000,
     )
 
 
 def start_url(page) -> str:
-    return page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json()).then(m => m.start_url)")
+    return page.evaluate(
+        "fetch(document.querySelector('link[rel=manifest]').href).then(r => r.json()).then(m => m.start_url)"
+    )
 
 
 def test_a_spanish_phone_gets_spanish_first_and_every_spanish_page_offline(es_context, es_page):

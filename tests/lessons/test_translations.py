@@ -74,7 +74,8 @@ def test_a_spanish_quiz_must_be_scored_out_of_as_many_questions(tmp_path):
     lessons_load(directory=tmp_path)  # a reflection more is fine: the score is the same
     two_scored = (
         'quiz:\n  - question: "¿Otra?"\n    choices:\n'
-        '      - text: "Sí"\n        correct: true\n        explanation: "Bien."\n      - text: "No"\n        explanation: "No."\n'
+        '      - text: "Sí"\n        correct: true\n        explanation: "Bien."\n'
+        '      - text: "No"\n        explanation: "No."\n'
         '  - question: "Is this a question?"'
     )
     write_pair(tmp_path, es_quiz=two_scored)

@@ -6,11 +6,11 @@ import math
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe, require_http_methods, require_POST
 from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import mfa, services, signals
 from .forms import AuthenticatorSetupForm, DeleteAccountForm, SecondFactorForm
@@ -97,7 +97,9 @@ def _after_sign_in(request: HttpRequest) -> str:
     """Where to go once signed in: ?next= if it is on this site, else the
     staff member's start page."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     if hasattr(request.user, "membership"):
         return reverse("clinics:dashboard")
@@ -161,7 +163,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             del request.session[SETUP_KEY_SESSION]
             mfa.sign_in_verified(request, device)
             # Shown once, in this response: they are not kept readable anywhere.
-            return render(request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True})
+            return render(
+                request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True}
+            )
         form.add_error(
             "code",
             gettext("That code did not match. Check that you added the key shown here, then try the newest code."),
@@ -201,7 +205,8 @@ def _me_context(request: HttpRequest, delete_form: DeleteAccountForm | None = No
     sections = []
     if user.is_authenticated:
         # The apps above accounts add their own sections (clinics: sharing).
-        sections = [section for _, section in signals.my_data_section.send(sender=type(user), user=user, request=request) if section]
+        answers = signals.my_data_section.send(sender=type(user), user=user, request=request)
+        sections = [section for _, section in answers if section]
     return {
         "sections": sections,
         "membership": getattr(user, "membership", None),

@@ -39,7 +39,8 @@ def median_ms(url: str, rounds: int = ROUNDS) -> float:
 
 def navigation_ms(page) -> float:
     return page.evaluate(
-        "() => { const n = performance.getEntriesByType('navigation')[0]; return n.domContentLoadedEventEnd - n.startTime; }"
+        "() => { const n = performance.getEntriesByType('navigation')[0];"
+        " return n.domContentLoadedEventEnd - n.startTime; }"
     )
 
 
@@ -58,7 +59,10 @@ def browser_timings(base_url: str) -> dict:
             cached.append(navigation_ms(page))
             context.close()
         browser.close()
-    return {"lesson_from_network_ms": statistics.median(network), "lesson_offline_from_cache_ms": statistics.median(cached)}
+    return {
+        "lesson_from_network_ms": statistics.median(network),
+        "lesson_offline_from_cache_ms": statistics.median(cached),
+    }
 
 
 def main() -> None:

@@ -131,17 +131,25 @@ def daily_chart_svg(days: list[Day], *, labelled_by: str = "craving-summary") ->
 
     parts: list[SafeString] = []
     for value in (0, 5, 10):
-        parts.append(format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" class="ch-grid"/>', left, width - right, y(value), y(value)))
-        parts.append(format_html('<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>', left - 6, _round1(float(y(value)) + 4), value))
+        parts.append(format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="ch-grid"/>', left, width - right, y(value), y(value)
+        ))
+        parts.append(format_html(
+            '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>',
+            left - 6, _round1(float(y(value)) + 4), value,
+        ))
     count_y = height - bottom + 16
     parts.append(format_html('<text x="{}" y="{}" class="ch-label" text-anchor="end">n</text>', left - 6, count_y))
     parts.append(format_html_join(
         "", '<text x="{}" y="{}" class="ch-count" text-anchor="middle">{}</text>',
         ((x(i), count_y, day.count) for i, day in enumerate(days) if day.count),
     ))
-    parts.append(format_html('<text x="{}" y="{}" class="ch-label">{}</text>', left, height - 6, date_format(days[0].date, "j M")))
     parts.append(format_html(
-        '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>', width - right, height - 6, date_format(days[-1].date, "j M")
+        '<text x="{}" y="{}" class="ch-label">{}</text>', left, height - 6, date_format(days[0].date, "j M")
+    ))
+    parts.append(format_html(
+        '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>',
+        width - right, height - 6, date_format(days[-1].date, "j M"),
     ))
     for field, css in (("before", "ch-line"), ("after", "ch-line ch-line-after")):
         points = [f"{x(i)},{y(getattr(day, field))}" for i, day in enumerate(days) if getattr(day, field) is not None]

@@ -127,7 +127,8 @@ class Patient(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="patients")
     label = models.CharField(
-        max_length=100, help_text="The clinic's own label for this person (initials, chart number). Never shown to others."
+        max_length=100,
+        help_text="The clinic's own label for this person (initials, chart number). Never shown to others.",
     )
     # The patient's choices, each revocable at any time from /me/. Off: the
     # server deletes what it held of that kind and stores no more (the phone
@@ -406,5 +407,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.patient_label}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.patient_label}"
+        )
 

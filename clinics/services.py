@@ -20,10 +20,17 @@ from accounts.services import sessions_end_all, set_password_path
 from lessons.models import Lesson
 
 from .models import (
-    Assignment, AuditEvent, Clinic, CravingSummary, Invite, LessonProgress, Membership, Patient, SyncedItem,
+    Assignment,
+    AuditEvent,
+    Clinic,
+    CravingSummary,
+    Invite,
+    LessonProgress,
+    Membership,
+    Patient,
+    SyncedItem,
     validate_time_zone,
 )
-
 
 
 class InviteUnavailable(Exception):
@@ -427,7 +434,12 @@ def patient_data_export(*, user: User) -> dict:
         ],
         # Who at the clinic looked at this person's data, and when.
         "clinic_access_log": [
-            {"when": e.created_at.isoformat(), "who": e.actor_username, "what": e.get_action_display(), "detail": e.detail}
+            {
+                "when": e.created_at.isoformat(),
+                "who": e.actor_username,
+                "what": e.get_action_display(),
+                "detail": e.detail,
+            }
             for e in AuditEvent.objects.filter(patient=patient)
         ],
         "kept_after_deletion": list(KEPT_AFTER_DELETION),
@@ -456,7 +468,9 @@ def patient_data_delete(*, user: User) -> None:
     # A "Created invite" line names the invite's label in its detail, with no
     # link to the patient: match it by that label (another invite with the
     # very same label loses its detail too, which hides nothing from anyone).
-    AuditEvent.objects.filter(clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail__in=labels).update(detail="")
+    AuditEvent.objects.filter(
+        clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail__in=labels
+    ).update(detail="")
     audit_record(actor=None, clinic=clinic, action=AuditEvent.Action.ACCOUNT_DELETED)
 
 

@@ -184,7 +184,9 @@ def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _clinic_assignment(request, pk)
     form = DueDateForm(request.POST)
     if form.is_valid():
-        services.assignment_change_due(clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"])
+        services.assignment_change_due(
+            clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"]
+        )
         messages.success(
             request,
             gettext("“%(title)s” is now due %(date)s.")
@@ -257,7 +259,12 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinics/passphrase_link.html",
-        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        {
+            "patient": patient,
+            "link": link,
+            "qr": mark_safe(qr_svg(link)),
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
     )
 
 

@@ -104,6 +104,9 @@ class Lesson(LessonText):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("lessons:lesson_detail", kwargs={"slug": self.slug})
+
     def can_be_read_by(self, user) -> bool:
         """Public lessons: anyone. A clinic's own lesson: its staff and patients."""
         if self.clinic_id is None:
@@ -113,9 +116,6 @@ class Lesson(LessonText):
         patient = getattr(user, "patient", None)
         membership = getattr(user, "membership", None)
         return any(getattr(x, "clinic_id", None) == self.clinic_id for x in (patient, membership))
-
-    def get_absolute_url(self) -> str:
-        return reverse("lessons:lesson_detail", kwargs={"slug": self.slug})
 
     @property
     def language(self) -> str:

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, wait_for_service_worker
+from .conftest import CHROMIUM, CHROMIUM_ARGS, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,10 @@ def micro_lessons():
             slug=slug, defaults={"title": title, "kind": Lesson.Kind.MICRO, "order": order, "body": "Text."}
         )[0]
         for order, (slug, title) in enumerate(
-            [("craving-peaks-and-passes", "This craving will peak and pass"), ("tolerance-is-lower", "Your tolerance is lower now")],
+            [
+                ("craving-peaks-and-passes", "This craving will peak and pass"),
+                ("tolerance-is-lower", "Your tolerance is lower now"),
+            ],
             start=90,
         )
     ]

@@ -83,7 +83,7 @@ def test_each_spanish_file_mirrors_its_english_twin(path):
     for key in ("slug", "order", "kind"):
         assert es[key] == en[key], (path.name, key)
     assert len(es["quiz"]) == len(en["quiz"]), path.name
-    for number, (q_es, q_en) in enumerate(zip(es["quiz"], en["quiz"]), start=1):
+    for number, (q_es, q_en) in enumerate(zip(es["quiz"], en["quiz"], strict=True), start=1):
         assert is_scored(q_es) == is_scored(q_en), (path.name, number)
         assert len(q_es["choices"]) == len(q_en["choices"]), (path.name, number)
         right_es = [i for i, choice in enumerate(q_es["choices"]) if choice.get("correct") is True]
@@ -107,7 +107,7 @@ def test_diagrams_steps_and_details_boxes_stay_where_the_english_has_them(path):
 def test_sources_keep_their_links_and_are_marked_english(path):
     (meta_es, _), (meta_en, _) = raw(path), raw(EN_DIR / path.name)
     assert [s["url"] for s in meta_es["sources"]] == [s["url"] for s in meta_en["sources"]], path.name
-    for source_es, source_en in zip(meta_es["sources"], meta_en["sources"]):
+    for source_es, source_en in zip(meta_es["sources"], meta_en["sources"], strict=True):
         assert source_es["title"] != source_en["title"], (path.name, source_es["title"])
         # Every source behind these links is in English; the reader is told so.
         assert source_es["title"].endswith("(en inglés)"), (path.name, source_es["title"])
@@ -181,8 +181,8 @@ def test_the_spanish_steps_keep_the_samhsa_order_with_breathing_support():
     order = ["llame", "revisela", "ayudela a respirar", "rcp", "respiraciones de rescate", "por telefono",
              "naloxona", "quedese", "2 a 3 minutos", "otra dosis", "posicion de recuperacion", "30 a 90 minutos"]
     positions = [text.find(word) for word in order]
-    assert -1 not in positions, dict(zip(order, positions))
-    assert positions == sorted(positions), dict(zip(order, positions))
+    assert -1 not in positions, dict(zip(order, positions, strict=True))
+    assert positions == sorted(positions), dict(zip(order, positions, strict=True))
     for word in ("911", "999", "inyectables", "siga los pasos del kit", "xilacina"):
         assert word in text, word
 

@@ -133,7 +133,10 @@ def test_in_development_editing_a_static_file_changes_the_service_worker_version
     script = tmp_path / "static" / "js" / "x.js"
     script.write_text("console.log(1);")
     settings.BASE_DIR = tmp_path
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     _, first = service_worker(client)
     script.write_text("console.log(2);")
     _, second = service_worker(client)

@@ -29,8 +29,8 @@ A client must never see a 500 (502/503/504 during a fault are retried and
 counted as transient). The summary gives clients, requests, errors, lost and
 duplicated per run; bench-results/loadtest.json has everything.
 
-The endpoint comes from issue 9: while it answers 404 the harness says so and
-stops (exit 0) without measuring anything.
+If POST /api/v1/sync answers 404 (the endpoint moved or is missing), the
+harness says so and fails (exit 1) without measuring anything.
 
     python -m bench.loadtest [--clients 200] [--duration 30] [--databases postgresql,sqlite]
                              [--faults worker-kill,server-restart,db-drop]
@@ -81,7 +81,10 @@ ITEM_ID_FIELDS: list[str] = [
 
 
 class SyncMissing(Exception):
-    """POST /api/v1/sync answers 404: the endpoint is not on this branch."""
+    """POST /api/v1/sync answers 404: nothing can be measured."""
+
+    def __str__(self) -> str:
+        return f"POST {SYNC} answers 404: the load test needs the sync endpoint"
 
 
 @dataclass
@@ -121,7 +124,7 @@ def now_iso() -> str:
 
 
 def new_item(slugs: dict[str, int], craving_share: float) -> dict:
-    """One outbox item, shaped as issue 9's contract says."""
+    """One outbox item, shaped as the sync contract (README) says."""
     if random.random() < craving_share:
         before = random.randint(4, 10)
         return {
@@ -465,13 +468,9 @@ def main(argv: list[str] | None = None) -> int:
             databases=args.databases.split(","), faults=args.faults.split(","), clients=args.clients,
             duration=args.duration, batch_size=args.batch, workers=args.workers, down_seconds=args.down_seconds,
         )
-    except SyncMissing:
-        print(
-            "SKIPPED: POST /api/v1/sync answers 404 on this code; the load test needs the sync endpoint "
-            "(issue 9). Nothing was measured.",
-            flush=True,
-        )
-        return 0
+    except SyncMissing as error:
+        print(f"FAILED: {error}. Nothing was measured.", flush=True)
+        return 1
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "loadtest.json").write_text(json.dumps(results, indent=2))

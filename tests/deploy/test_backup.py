@@ -66,14 +66,18 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     try:
         wait_for(lambda: log.exists() and len(logged(log)) >= 20)
         backup_file = tmp_path / ("backup.sqlite3" if source_url.startswith("sqlite") else "backup.pgdump")
+        # Counted before the command exists, so every one of these must be in
+        # the copy, however the machine schedules this process, the writer and
+        # the backup: a stale copy (say, SQLite's main file without its WAL)
+        # shows. Counting later, say once the command says it is starting,
+        # races with its copy on a busy machine (the copy may be taken
+        # before this process gets to count).
+        committed_before = len(logged(log))
         backup = subprocess.Popen(
             [sys.executable, "manage.py", "backup", "-v", "2", "--output", str(backup_file)],
             cwd=ROOT, env=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        # Counted once the command has started up and is about to copy, so
-        # a stale copy (say, SQLite's main file without its WAL) shows.
         assert backup.stdout.readline().strip() == "Starting the backup."
-        committed_before = len(logged(log))
         # Read the rest through the same buffered file as the first line:
         # communicate() reads the pipe underneath it and would miss a line
         # already buffered with the first (a quick backup writes both at once).
@@ -87,7 +91,6 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     assert writer.returncode == 0, writer_errors
     assert backup.returncode == 0, backup_err
     assert f"to {backup_file}" in backup_out
-    assert committed_after > committed_before, "the writer must be writing while the backup runs"
 
     target = production_env(target_url)
     restore = manage(target, "restore", str(backup_file))
@@ -104,7 +107,12 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     present = [t["n"] for t in transactions if t["rows"][user_table][0] in restored_users]
     k = max(present)
     assert present == list(range(k + 1))
-    assert committed_before <= k + 1 <= committed_after + 1
+    # Everything committed before the command started is in the copy, and
+    # so is something committed after: the writer was writing while the
+    # backup ran. Nothing is in it that was logged after the command ended
+    # (the +1: the writer may have committed one it had not logged yet).
+    assert committed_before < k + 1, "the writer must be writing while the backup runs"
+    assert k + 1 <= committed_after + 1
 
     # The source now, minus what was written after the backup, is the source
     # at the backup; the restored database must equal it, table for table.

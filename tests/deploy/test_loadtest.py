@@ -1,6 +1,5 @@
 """The short version of `make loadtest`: a few patients syncing through the
-proxy and both servers while one gunicorn worker is killed. Skips while
-POST /api/v1/sync (issue 9) is not on this branch."""
+proxy and both servers while one gunicorn worker is killed."""
 
 import pytest
 
@@ -10,10 +9,7 @@ pytestmark = pytest.mark.deploy
 
 
 def test_a_killed_worker_loses_and_duplicates_nothing_and_no_client_sees_a_500(stack):
-    try:
-        loadtest.probe(stack)
-    except loadtest.SyncMissing:
-        pytest.skip("TODO(issue 9): POST /api/v1/sync answers 404 on this branch; this runs once it exists")
+    loadtest.probe(stack)  # SyncMissing (a failure) if POST /api/v1/sync answers 404
     patients = loadtest.prepare_patients(stack, 10, loadtest.Stats())
     result = loadtest.run(
         stack, patients, fault="worker-kill", duration=4, batch_size=5, think=0.2, craving_share=0.25, down_seconds=0

@@ -6,12 +6,17 @@ consecutive requests went to different servers.
 nginx listens on 127.0.0.1; a client can connect from any 127.x.y.z address,
 so "different people" here are different loopback addresses."""
 
+import hashlib
+import hmac
 import re
 import secrets
+import struct
 import threading
 import time
 import uuid
+from base64 import b32decode
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -168,19 +173,167 @@ def test_dropped_database_connections_answer_503_to_retry_never_500(stack):
     assert client.get("/me/").status == 200
 
 
+def totp_at(key: str, step: int) -> str:
+    """What an authenticator app shows in 30-second time step `step` for the
+    key a person typed in (base32, spaces allowed): RFC 6238 (HMAC-SHA1, six
+    digits), from the standard library, independent of the server's code."""
+    key = key.replace(" ", "").upper()
+    digest = hmac.new(b32decode(key + "=" * (-len(key) % 8)), struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(int.from_bytes(digest[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def time_step() -> int:
+    return int(time.time() // 30)
+
+
+class TracedBrowser(Browser):
+    """One person's browser, alone on the proxy, whose requests are matched in
+    order with nginx's access log lines: which server answered each, and a
+    way to send the next request to a chosen one. nginx alternates between
+    the two servers (round robin), so the next request goes to the server
+    that did not answer the last."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.log: AccessLog | None = None
+        self.sent = 0
+
+    def trace(self, stack) -> None:
+        self.log, self.sent = AccessLog(stack), 0
+
+    def request(self, method, path, **kwargs):
+        self.sent += 1
+        return super().request(method, path, **kwargs)
+
+    def server_of(self, index: int) -> str:
+        """The app server that answered request `index` (-1: the last) since trace()."""
+        return self.log.upstreams(self.sent)[index]
+
+    def next_to(self, address: str) -> None:
+        """Make the next request go to the server at `address`."""
+        if not self.sent:
+            self.get("/healthz")
+        if self.server_of(-1) == address:
+            self.get("/healthz")
+        assert self.server_of(-1) != address
+
+
+def two_factor_path(next_path: str = "/clinic/") -> str:
+    return f"/accounts/two-factor/?next={quote(next_path, safe='')}"
+
+
 def test_staff_two_factor_sign_in_through_the_proxy(stack):
-    # TODO(issue 8, after merge): a clinic admin made with create_clinic sets a
-    # password through its link on one server, enrols TOTP (django-otp) on the
-    # other, signs out, signs in again with password + TOTP code across both
-    # servers, and opens /clinic/ only after the second factor. Run the stack
-    # with DJANGO_STAFF_MFA on (its default). Do not fake the factor.
-    pytest.skip("TODO(issue 8): two-factor staff sign-in is built on another branch; add it here after the merge")
+    """A clinic admin made with create_clinic, with DJANGO_STAFF_MFA on (its
+    default): sets a password through the printed link, connects an
+    authenticator app, signs out and in again with password and a code, each
+    step's requests spread over both servers; /clinic/ opens only after the
+    second step, and a recovery code or an app code works once, whichever
+    server it reaches."""
+    assert "DJANGO_STAFF_MFA" not in stack.env  # the default: on
+    suffix = secrets.token_hex(3)
+    username, passphrase = f"admin-{suffix}", f"river-lantern-copper-{suffix}"
+    printed = stack.manage(
+        "create_clinic", f"Proxy Clinic {suffix}", "--admin", username, "--time-zone", "Europe/Lisbon"
+    )
+    link = printed.strip().splitlines()[-1]
+    assert re.fullmatch(r"/accounts/set-password/[\w-]+/[\w-]+/", link), printed
+    one, two = (server.address for server in stack.servers)
+    staff = TracedBrowser(stack.url, ssl_context=tls_context(str(stack.ca_file)))
+    staff.trace(stack)
+
+    # 1. The link is opened on one server (the token moves into the session)
+    # and the password set on the other.
+    staff.next_to(one)
+    opened = staff.get(link)
+    assert opened.status == 302 and staff.server_of(-1) == one, opened.text[:300]
+    form = staff.get(opened.headers["Location"])
+    assert form.status == 200 and "Set your password" in form.text, form.text[:500]
+    staff.next_to(two)
+    password_set = staff.post_form(
+        opened.headers["Location"], {"new_password1": passphrase, "new_password2": passphrase}
+    )
+    assert password_set.status == 302, password_set.text[:1000]
+    assert password_set.headers["Location"] == "/accounts/set-password/done/"
+    assert staff.server_of(-1) == two
+
+    # 2. Signed in by the link, but no clinic page opens before the second
+    # step: the first one is connecting an authenticator app.
+    assert staff.get("/clinic/").headers["Location"] == two_factor_path()
+    assert staff.get(two_factor_path()).headers["Location"] == "/accounts/two-factor/setup/?next=%2Fclinic%2F"
+    staff.next_to(one)
+    setup = staff.get("/accounts/two-factor/setup/?next=%2Fclinic%2F")
+    assert setup.status == 200 and staff.server_of(-1) == one
+    key = re.search(r"data-totp-key>([A-Z2-7 ]+)<", setup.text)[1]
+    enrolled_at = time_step()
+    # The key lives in the session: the other server checks the app's code.
+    staff.next_to(two)
+    turned_on = staff.post_form("/accounts/two-factor/setup/", {"code": totp_at(key, enrolled_at), "next": "/clinic/"})
+    assert turned_on.status == 200 and staff.server_of(-1) == two, turned_on.text[:1000]
+    recovery_codes = re.findall(r"<li><code>(\w+)</code></li>", turned_on.text)
+    assert len(recovery_codes) == 10 and "data-recovery-codes" in turned_on.text
+    clinic = [staff.get("/clinic/") for _ in range(2)]
+    assert [r.status for r in clinic] == [200, 200] and {staff.server_of(-2), staff.server_of(-1)} == {one, two}
+
+    # 3. Signed out, /clinic/ is closed again.
+    assert staff.post_form("/accounts/logout/", {}).status == 302
+    assert staff.get("/clinic/").headers["Location"].startswith("/accounts/login/")
+
+    def sign_in_with_password() -> None:
+        signed_in = staff.sign_in(username, passphrase)
+        assert signed_in.status == 302 and signed_in.headers["Location"] == "/clinic/", signed_in.text[:500]
+        # A password alone opens no clinic page, account page or the admin,
+        # on either server, and cannot connect another app.
+        for path in ("/clinic/", "/me/", "/clinic/", "/admin/"):
+            answer = staff.get(path)
+            assert answer.status == 302 and answer.headers["Location"] == two_factor_path(path), (path, answer.status)
+        assert {staff.server_of(i) for i in range(-4, 0)} == {one, two}
+        assert staff.get("/accounts/two-factor/setup/").headers["Location"].startswith("/accounts/two-factor/?")
+
+    def second_step(code: str, server: str):
+        staff.next_to(server)
+        answer = staff.post_form("/accounts/two-factor/", {"code": code, "next": "/clinic/"})
+        assert staff.server_of(-1) == server
+        return answer
+
+    def refused(answer) -> bool:
+        return answer.status == 200 and "That code did not work" in answer.text
+
+    # 4. Password, then a recovery code on one server: in.
+    sign_in_with_password()
+    answer = second_step(recovery_codes[0], one)
+    assert answer.status == 302 and answer.headers["Location"] == "/clinic/", answer.text[:1000]
+    assert staff.get("/clinic/").status == 200
+    me = staff.get("/me/")
+    assert me.status == 200 and "You have 9 recovery codes left." in me.text
+
+    # 5. The same recovery code again, on the other server: refused.
+    assert staff.post_form("/accounts/logout/", {}).status == 302
+    sign_in_with_password()
+    assert refused(second_step(recovery_codes[0], two))
+    assert staff.get("/clinic/").headers["Location"] == two_factor_path()
+
+    # 6. Still at the second step, the app's code: the first one after the
+    # time step used to connect the app (a code works once), as the app
+    # shows it when that step comes.
+    while time_step() <= enrolled_at:
+        time.sleep(0.5)
+    code = totp_at(key, time_step())
+    answer = second_step(code, one)
+    assert answer.status == 302 and answer.headers["Location"] == "/clinic/", answer.text[:1000]
+    clinic = [staff.get("/clinic/") for _ in range(2)]
+    assert [r.status for r in clinic] == [200, 200] and {staff.server_of(-2), staff.server_of(-1)} == {one, two}
+    assert all(f"Proxy Clinic {suffix}" in page.text for page in clinic)
+
+    # 7. That app code again, on the other server: refused.
+    assert staff.post_form("/accounts/logout/", {}).status == 302
+    sign_in_with_password()
+    assert refused(second_step(code, two))
+    assert staff.get("/clinic/").headers["Location"] == two_factor_path()
 
 
 def test_sync_batch_is_stored_once_whichever_server_answers(stack):
     client = browser(stack)
-    if client.post_json("/api/v1/sync", {"items": []}).status == 404:
-        pytest.skip("TODO(issue 9): POST /api/v1/sync answers 404 on this branch; this test runs once it exists")
     (username,) = stack.create_patients(f"sync-{secrets.token_hex(3)}", 1, PASSWORD)
     assert client.sign_in(username, PASSWORD).status == 302
     item = {

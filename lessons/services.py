@@ -1,6 +1,7 @@
-"""Loading lessons from their Markdown files, and turning a lesson body into
-safe HTML."""
+"""Loading lessons from their Markdown files, turning a lesson body into
+safe HTML, and the lessons' version that public pages are cached under."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ import markdown
 import nh3
 import yaml
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -142,8 +144,38 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
 
     gone = Lesson.objects.exclude(source_file="").exclude(slug__in=seen).filter(published=True)
     result.unpublished = list(gone.values_list("slug", flat=True))
-    gone.update(published=False)
+    gone.update(published=False)  # no post_save signal: reset the version by hand
+    lessons_version_reset()
     return result
+
+
+# The version of the lessons as a whole, kept in the cache so public pages
+# (rendered once per version, see project/page_cache.py) need no query to
+# know it. A save or delete resets it at once (lessons/apps.py); the short
+# lifetime bounds how long another process keeps an old one when the cache
+# is per process (LocMem) or a change bypassed save() (a queryset update).
+LESSONS_VERSION_KEY = "crest:lessons-version"
+LESSONS_VERSION_SECONDS = 10
+
+
+def lessons_version() -> str:
+    """A short token that changes whenever any lesson's text, publishing or
+    owner changes: `updated_at` moves on every save, and `published` and
+    `clinic` are read too because a queryset update leaves `updated_at` be."""
+    token = cache.get(LESSONS_VERSION_KEY)
+    if token is None:
+        rows = Lesson.objects.order_by("pk").values_list("pk", "updated_at", "published", "clinic_id")
+        payload = ";".join(f"{pk},{updated.isoformat()},{int(published)},{clinic}" for pk, updated, published, clinic in rows)
+        token = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        cache.set(LESSONS_VERSION_KEY, token, LESSONS_VERSION_SECONDS)
+    return token
+
+
+def lessons_version_reset() -> None:
+    """Forget the lessons version now, and again once the transaction
+    commits (a request racing the commit may have cached the old state)."""
+    cache.delete(LESSONS_VERSION_KEY)
+    transaction.on_commit(lambda: cache.delete(LESSONS_VERSION_KEY))
 
 
 def _diagram_html(name: str) -> str:

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     # Pages are small but phones are on slow networks; Django's GZip adds
     # random padding against BREACH (Django 4.2+).
     "django.middleware.gzip.GZipMiddleware",
+    # Public pages answered from the cache, before the per-person middleware below.
+    "project.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -3,6 +3,7 @@ import json
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -35,9 +36,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@never_cache
 @require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
+    """Kept by project.page_cache like the pages it precaches. `no-cache`, not
+    `no-store`: the browser's update check revalidates it (a 304 when the
+    deploy and the lessons are unchanged) instead of downloading it."""
     pages = pwa.precache_pages()
     static_urls = pwa.precache_static()
     response = render(
@@ -50,4 +53,5 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         },
         content_type="application/javascript; charset=utf-8",
     )
+    patch_cache_control(response, no_cache=True)
     return response

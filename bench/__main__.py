@@ -1,89 +1,195 @@
-"""`make bench`: timings measured in one run, reported as ratios.
+"""`make bench`: Crest under load, measured in one run, reported as ratios.
 
-The machine is shared and noisy, so absolute milliseconds mean little from
-one run to the next; ratios of things measured side by side in the same run
-do. Results go to stdout and bench-results/bench.json.
+The machine is shared and noisy, so absolute figures mean little from one
+run to the next; ratios of things measured side by side in the same run do.
 
-1. Server: median time to answer `/serviceworker.js` (it hashes what it
-   precaches on every request) against a lesson page and `/healthz`.
-2. Browser: median time to show a lesson from the network (first visit)
-   against from the service worker's cache with the network off.
+For SQLite and then PostgreSQL (a throwaway copy of a seeded database):
+1. start Crest as production runs it (gunicorn, 2 workers, DJANGO_DEBUG=0,
+   after migrate and collectstatic) on the health system's clinic
+   (bench/seed.py: 50,000 patients, 8 assignments each, kept between runs);
+2. drive it with wrk from a second process on loopback, each URL in turn,
+   `BENCH_ROUNDS` rounds of `BENCH_SECONDS` seconds, as a phone asks
+   (Accept-Encoding: gzip);
+3. one table: rps, p50 and p99 per URL, and each with its ratio to
+   /healthz in the same run. Public pages must reach 0.8 x /healthz rps.
+
+Then, once, the offline figures in Chromium: /craving/'s first screen from
+the service worker, and every lesson online against offline.
+
+Results also go to bench-results/bench.json.
+
+Dashboard rows (`CLINIC_ROWS`) are slots, printed "not measured yet" until
+the clinic dashboard's rewrite lands; BENCH_CLINIC=1 measures them with
+whatever code is checked out (see the README's Benchmarks section).
 """
 
 import json
-import statistics
+import os
+import re
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, wait_for_service_worker
 from tests.browser.server import ROOT, running_server
 
-ROUNDS = 40
-BROWSER_ROUNDS = 8
-LESSON = "/lessons/pain-relief/"
+from . import browser, load, seed
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+BROWSER_ROUNDS = int(os.environ.get("BENCH_BROWSER_ROUNDS", "5"))
+MEASURE_CLINIC = os.environ.get("BENCH_CLINIC", "") == "1"
+PUBLIC_TARGET = 0.8  # x /healthz requests per second
+CLINIC_P50_TARGET = 25.0  # x /healthz p50
+GZIP = {"Accept-Encoding": "gzip"}
+NOT_MEASURED = "not measured yet"
+
+PUBLIC_PAGES = ["/", "/lessons/", "/craving/", "/help/", "/offline/", "/serviceworker.js", "/manifest.json"]
+
+# (name, path or a function of the seeded ids, who signs in, wrk script)
+# The paths follow today's dashboard (?show=, ?q=, ?page=); adjust them to
+# the rewritten one when it lands.
+CLINIC_ROWS = [
+    ("dashboard, first page", "/clinic/", "clinician", None),
+    ("dashboard, filter overdue", "/clinic/?show=overdue", "clinician", None),
+    ("dashboard, search", "/clinic/?q=04213", "clinician", None),
+    ("dashboard, page 1,000", "/clinic/?page=1000", "clinician", None),
+    ("patient page", "/clinic/patients/{patient_pk}/", "clinician", None),
+    ("CSV export (50,000 patients)", "/clinic/export.csv", "admin", None),
+    ("POST /api/v1/sync, 50 items", "/api/v1/sync", "patient", "sync.lua"),
+]
 
 
-def median_ms(url: str, rounds: int = ROUNDS) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        with urllib.request.urlopen(url, timeout=10) as response:
-            response.read()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def public_targets(lessons: list[str]) -> list[load.Target]:
+    paths = ["/healthz", *PUBLIC_PAGES[:2], *lessons, *PUBLIC_PAGES[2:]]
+    return [load.Target(name=path, path=path, headers=GZIP) for path in paths]
 
 
-def navigation_ms(page) -> float:
-    return page.evaluate(
-        "() => { const n = performance.getEntriesByType('navigation')[0]; return n.domContentLoadedEventEnd - n.startTime; }"
+def clinic_targets(base_url: str, server) -> list[load.Target]:
+    patient_pk = server.manage(
+        "shell", "-v", "0", "-c", f"from clinics.models import Patient; print(Patient.objects.filter(clinic__slug='{seed.CLINIC_SLUG}').order_by('pk').values_list('pk', flat=True)[24_999])"
+    ).strip()
+    cookies = {role: load.sign_in(base_url, *seed.BENCH_LOGINS[role]) for role in ("clinician", "admin", "patient")}
+    targets = []
+    for name, path, role, lua in CLINIC_ROWS:
+        jar = cookies[role]
+        headers = {**GZIP, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+        lua_env = {"CSRF_TOKEN": jar.get("csrftoken", ""), "LESSON_SLUG": "two-forces"}
+        targets.append(
+            load.Target(name=name, path=path.format(patient_pk=patient_pk), headers=headers, lua=lua, lua_env=lua_env)
+        )
+    return targets
+
+
+def lesson_urls(base_url: str) -> list[str]:
+    """Every public lesson: the pages the service worker precaches."""
+    with urllib.request.urlopen(f"{base_url}/serviceworker.js", timeout=30) as response:
+        script = response.read().decode()
+    pages = json.loads(re.search(r"const PRECACHE_PAGES = (\[.*?\]);", script).group(1))
+    return [page for page in pages if page.startswith("/lessons/") and page != "/lessons/"]
+
+
+def bench_database(engine: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        with seed.seeded_database(engine, tmp) as (database_url, seed_info):
+            extra_env = {"DATABASE_URL": database_url, "DJANGO_STAFF_MFA": "off"}
+            with running_server(tmp, workers=2, extra_env=extra_env) as server:
+                # The browser first, on a quiet server.
+                offline = browser.offline_timings(server.url, rounds=BROWSER_ROUNDS) if engine == "sqlite" else None
+                targets = public_targets(lesson_urls(server.url))
+                for target in targets:
+                    load.warm(server.url, target)
+                if MEASURE_CLINIC:
+                    targets += clinic_targets(server.url, server)
+                results = load.measure(server.url, targets, seconds=SECONDS, rounds=ROUNDS, connections=CONNECTIONS)
+    return {"results": results, "seed": seed_info, "offline": offline}
+
+
+def table(runs: dict[str, dict]) -> str:
+    header = ["database", "what", "rps", "p50 ms", "p99 ms", "rps ÷ /healthz", "p50 ÷ /healthz", "target", ""]
+    rows = []
+    for engine, run in runs.items():
+        results = run["results"]
+        health = results["/healthz"]
+        for name, result in results.items():
+            rps_ratio = result.rps / health.rps
+            p50_ratio = result.p50_ms / health.p50_ms
+            if name == "/healthz":
+                target, verdict = "", ""
+            elif name.startswith("/"):
+                target, verdict = f"rps ≥ {PUBLIC_TARGET}", "ok" if rps_ratio >= PUBLIC_TARGET else "BELOW"
+            else:
+                target, verdict = f"p50 ≤ {CLINIC_P50_TARGET:g}×", "ok" if p50_ratio <= CLINIC_P50_TARGET else "ABOVE"
+            if result.errors:
+                verdict += f" ({result.errors} errors)"
+            rows.append(
+                [engine, name, f"{result.rps:.0f}", f"{result.p50_ms:.2f}", f"{result.p99_ms:.2f}",
+                 f"{rps_ratio:.2f}", f"{p50_ratio:.2f}", target, verdict]
+            )
+        for name, _path, _role, _lua in CLINIC_ROWS:
+            if name not in results:
+                rows.append([engine, name, NOT_MEASURED, "", "", "", "", f"p50 ≤ {CLINIC_P50_TARGET:g}×", ""])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = [" | ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def offline_report(offline: dict) -> str:
+    lines = [
+        f"/craving/ offline, from the service worker: first paint {offline['craving_offline_paint_ms']:.0f} ms, "
+        f"ready {offline['craving_offline_ready_ms']:.0f} ms (target: first screen < 100 ms)"
+    ]
+    slower = []
+    for path, t in offline["lessons"].items():
+        lines.append(f"  {path:<40} online {t['online_ms']:6.0f} ms   offline {t['offline_ms']:6.0f} ms")
+        if t["offline_ms"] >= t["online_ms"]:
+            slower.append(path)
+    lines.append(
+        "every lesson offline faster than online: " + ("yes" if not slower else f"NO ({', '.join(slower)})")
     )
+    return "\n".join(lines)
 
 
-def browser_timings(base_url: str) -> dict:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        network, cached = [], []
-        for _ in range(BROWSER_ROUNDS):
-            context = browser.new_context(base_url=base_url, **PHONE)
-            page = context.new_page()
-            page.goto(LESSON)
-            network.append(navigation_ms(page))
-            wait_for_service_worker(page)
-            context.set_offline(True)
-            page.goto(LESSON)
-            cached.append(navigation_ms(page))
-            context.close()
-        browser.close()
-    return {"lesson_from_network_ms": statistics.median(network), "lesson_offline_from_cache_ms": statistics.median(cached)}
+def seed_report(runs: dict[str, dict]) -> str:
+    parts = []
+    for engine, run in runs.items():
+        info = run["seed"]
+        state = "cached, built" if info.get("cached") else "built"
+        parts.append(
+            f"{engine}: {info['patients']:,} patients, {info['assignments']:,} assignments, {info['progress']:,} progress rows; "
+            f"seeding {info['seconds']} s (+ migrate {info['migrate_seconds']} s), {state} {info['built']}"
+        )
+    return "\n".join(parts)
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp), workers=1) as server:
-        median_ms(f"{server.url}/", rounds=5)  # warm up
-        server_ms = {
-            "healthz_ms": median_ms(f"{server.url}/healthz"),
-            "lesson_page_ms": median_ms(f"{server.url}{LESSON}"),
-            "serviceworker_ms": median_ms(f"{server.url}/serviceworker.js"),
-        }
-        browser_ms = browser_timings(server.url)
-    results = {
-        **{k: round(v, 2) for k, v in {**server_ms, **browser_ms}.items()},
-        "ratio_serviceworker_to_lesson_page": round(server_ms["serviceworker_ms"] / server_ms["lesson_page_ms"], 2),
-        "ratio_lesson_page_to_healthz": round(server_ms["lesson_page_ms"] / server_ms["healthz_ms"], 2),
-        "ratio_offline_cache_to_network": round(
-            browser_ms["lesson_offline_from_cache_ms"] / browser_ms["lesson_from_network_ms"], 2
-        ),
-    }
+    started = time.monotonic()
+    runs = {engine: bench_database(engine) for engine in ("sqlite", "postgresql")}
+    offline = runs["sqlite"]["offline"]
+    print()
+    print(table(runs))
+    print()
+    print(offline_report(offline))
+    print()
+    print("50,000-patient clinic (bench/seed.py):")
+    print(seed_report(runs))
+    print(f"\n(bench took {time.monotonic() - started:.0f} s; {ROUNDS} rounds of {SECONDS:g} s per URL, "
+          f"{CONNECTIONS} connections, gunicorn 2 workers)")
+
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
-    (out / "bench.json").write_text(json.dumps(results, indent=2))
-    width = max(map(len, results))
-    for key, value in results.items():
-        print(f"{key:<{width}}  {value}")
+    serialisable = {
+        engine: {
+            "results": {name: vars(result) for name, result in run["results"].items()},
+            "seed": run["seed"],
+        }
+        for engine, run in runs.items()
+    }
+    serialisable["offline"] = offline
+    (out / "bench.json").write_text(json.dumps(serialisable, indent=2))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""Offline speed in a real browser: Debian's Chromium, driven by Playwright,
+phone-sized, with the launch flags the browser tests use.
+
+Navigation time is read from the page's own Navigation Timing and Paint
+Timing entries (milliseconds from the start of the navigation), so it
+excludes Playwright's round trips:
+- first paint: `first-contentful-paint`, the first screen a person sees;
+- ready: `domContentLoadedEventEnd`, the page parsed and its module scripts
+  run (the toolkit's buttons work).
+
+Each figure is the median of `rounds` fresh browser profiles.
+"""
+
+import statistics
+
+from playwright.sync_api import sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, wait_for_service_worker
+
+TIMING = """async () => {
+  const paint = () => performance.getEntriesByName("first-contentful-paint")[0];
+  for (let i = 0; i < 100 && !paint(); i++) await new Promise((r) => setTimeout(r, 20));
+  const nav = performance.getEntriesByType("navigation")[0];
+  return { paint: paint() ? paint().startTime : null, ready: nav.domContentLoadedEventEnd - nav.startTime };
+}"""
+
+
+def timed_goto(page, path: str, *, from_service_worker: bool | None = None) -> dict:
+    response = page.goto(path)
+    if response is None or not response.ok:
+        raise RuntimeError(f"{path} did not load")
+    if from_service_worker is not None and response.from_service_worker != from_service_worker:
+        raise RuntimeError(f"{path}: expected from_service_worker={from_service_worker}")
+    return page.evaluate(TIMING)
+
+
+def lesson_paths(page) -> list[str]:
+    page.goto("/lessons/")
+    return page.eval_on_selector_all(".lesson-item a", "links => links.map(a => new URL(a.href).pathname)")
+
+
+def offline_timings(base_url: str, rounds: int = 5) -> dict:
+    """For /craving/ offline, and for every lesson online (network, through
+    the installed worker) and offline (the worker's cache)."""
+    craving: list[dict] = []
+    online: dict[str, list[float]] = {}
+    offline: dict[str, list[float]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for _ in range(rounds):
+                context = browser.new_context(base_url=base_url, **PHONE)
+                page = context.new_page()
+                page.goto("/")
+                wait_for_service_worker(page)
+                lessons = lesson_paths(page)
+                for path in lessons:
+                    online.setdefault(path, []).append(timed_goto(page, path, from_service_worker=True)["ready"])
+                context.set_offline(True)
+                craving.append(timed_goto(page, "/craving/", from_service_worker=True))
+                for path in lessons:
+                    offline.setdefault(path, []).append(timed_goto(page, path, from_service_worker=True)["ready"])
+                context.close()
+        finally:
+            browser.close()
+    return {
+        "craving_offline_paint_ms": statistics.median(t["paint"] for t in craving),
+        "craving_offline_ready_ms": statistics.median(t["ready"] for t in craving),
+        "lessons": {
+            path: {"online_ms": statistics.median(online[path]), "offline_ms": statistics.median(offline[path])}
+            for path in online
+        },
+    }

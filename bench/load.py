@@ -1,0 +1,123 @@
+"""Load from a second process on loopback: wrk, one URL at a time.
+
+Each URL runs for `seconds` in each of `rounds` rounds, in turn with every
+other URL, so slow phases of the shared machine touch them all alike; a
+URL's figures are the median over its rounds. Ratios to /healthz are then
+taken within the same run.
+"""
+
+import http.cookiejar
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LUA_DIR = Path(__file__).resolve().parent
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass
+class Target:
+    """One row of the table: a name, a path, and how to ask for it."""
+
+    name: str
+    path: str
+    headers: dict = field(default_factory=dict)
+    lua: str | None = None  # a wrk script (POST bodies), in bench/
+    lua_env: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def wrk_path() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise SystemExit("wrk is missing: `make bench` installs Debian's wrk (apt-get install wrk)")
+    return path
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * UNITS[unit]
+
+
+def parse_wrk(output: str) -> Result:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(match.group(1))
+    if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        # gunicorn's sync workers close every connection after one response,
+        # which wrk may count as a read error; connect errors and timeouts
+        # are the ones that mean requests were lost.
+        errors += int(match.group(1)) + int(match.group(4))
+    return Result(rps=rps, p50_ms=p50, p99_ms=p99, errors=errors)
+
+
+def run_wrk(base_url: str, target: Target, *, seconds: int, connections: int) -> Result:
+    command = [wrk_path(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in target.headers.items():
+        command += ["-H", f"{name}: {value}"]
+    env = None
+    if target.lua:
+        command += ["-s", str(LUA_DIR / target.lua)]
+        env = {**os.environ, **target.lua_env}
+    command.append(base_url + target.path)
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    return parse_wrk(output)
+
+
+def measure(base_url: str, targets: list[Target], *, seconds: int, rounds: int, connections: int) -> dict[str, Result]:
+    runs: dict[str, list[Result]] = {target.name: [] for target in targets}
+    for _ in range(rounds):
+        for target in targets:
+            runs[target.name].append(run_wrk(base_url, target, seconds=seconds, connections=connections))
+    return {
+        name: Result(
+            rps=statistics.median(r.rps for r in results),
+            p50_ms=statistics.median(r.p50_ms for r in results),
+            p99_ms=statistics.median(r.p99_ms for r in results),
+            errors=sum(r.errors for r in results),
+        )
+        for name, results in runs.items()
+    }
+
+
+def warm(base_url: str, target: Target, times: int = 8) -> None:
+    """Every worker renders (and keeps) the page before the clock starts;
+    a wrong status stops the bench rather than timing an error page."""
+    for _ in range(times):
+        request = urllib.request.Request(base_url + target.path, headers=target.headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{target.path} answered {response.status}")
+
+
+def sign_in(base_url: str, username: str, password: str) -> dict[str, str]:
+    """Sign in through the login form, as a person would; returns the
+    cookies (sessionid, csrftoken) for wrk's Cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = f"{base_url}/accounts/login/"
+    page = opener.open(login, timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
+    opener.open(urllib.request.Request(login, data=data.encode(), headers={"Referer": login}), timeout=30).read()
+    cookies = {cookie.name: cookie.value for cookie in jar}
+    if "sessionid" not in cookies:
+        raise RuntimeError(f"could not sign in as {username}")
+    return cookies

@@ -6,7 +6,9 @@ Timing entries (milliseconds from the start of the navigation), so it
 excludes Playwright's round trips:
 - first paint: `first-contentful-paint`, the first screen a person sees;
 - ready: `domContentLoadedEventEnd`, the page parsed and its module scripts
-  run (the toolkit's buttons work).
+  run (the toolkit's buttons work);
+- document: `responseEnd`, the page's HTML received (from the network or
+  from the worker's cache: the one step where online and offline differ).
 
 Each figure is the median of `rounds` fresh browser profiles.
 """
@@ -21,7 +23,11 @@ TIMING = """async () => {
   const paint = () => performance.getEntriesByName("first-contentful-paint")[0];
   for (let i = 0; i < 100 && !paint(); i++) await new Promise((r) => setTimeout(r, 20));
   const nav = performance.getEntriesByType("navigation")[0];
-  return { paint: paint() ? paint().startTime : null, ready: nav.domContentLoadedEventEnd - nav.startTime };
+  return {
+    paint: paint() ? paint().startTime : null,
+    ready: nav.domContentLoadedEventEnd - nav.startTime,
+    document: nav.responseEnd - nav.startTime,
+  };
 }"""
 
 
@@ -40,34 +46,40 @@ def lesson_paths(page) -> list[str]:
 
 
 def offline_timings(base_url: str, rounds: int = 5) -> dict:
-    """For /craving/ offline, and for every lesson online (network, through
-    the installed worker) and offline (the worker's cache)."""
+    """/craving/ offline, and every lesson online (through the installed
+    worker, which goes to the network first) against offline (the worker's
+    cache). Each lesson's two visits are paired, one right after the other,
+    and their order alternates from round to round, so a busy moment of the
+    shared machine or a warm memory cache favours neither side."""
     craving: list[dict] = []
-    online: dict[str, list[float]] = {}
-    offline: dict[str, list[float]] = {}
+    online: dict[str, list[dict]] = {}
+    offline: dict[str, list[dict]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            for _ in range(rounds):
+            for round_number in range(rounds):
                 context = browser.new_context(base_url=base_url, **PHONE)
                 page = context.new_page()
                 page.goto("/")
                 wait_for_service_worker(page)
                 lessons = lesson_paths(page)
-                for path in lessons:
-                    online.setdefault(path, []).append(timed_goto(page, path, from_service_worker=True)["ready"])
                 context.set_offline(True)
                 craving.append(timed_goto(page, "/craving/", from_service_worker=True))
                 for path in lessons:
-                    offline.setdefault(path, []).append(timed_goto(page, path, from_service_worker=True)["ready"])
+                    order = (False, True) if round_number % 2 == 0 else (True, False)
+                    for is_offline in order:
+                        context.set_offline(is_offline)
+                        timing = timed_goto(page, path, from_service_worker=True)
+                        (offline if is_offline else online).setdefault(path, []).append(timing)
                 context.close()
         finally:
             browser.close()
     return {
         "craving_offline_paint_ms": statistics.median(t["paint"] for t in craving),
         "craving_offline_ready_ms": statistics.median(t["ready"] for t in craving),
-        "lessons": {
-            path: {"online_ms": statistics.median(online[path]), "offline_ms": statistics.median(offline[path])}
-            for path in online
-        },
+        "lessons": {path: {**_medians(online[path], "online"), **_medians(offline[path], "offline")} for path in online},
     }
+
+
+def _medians(timings: list[dict], prefix: str) -> dict:
+    return {f"{prefix}_{name}_ms": statistics.median(t[name] for t in timings) for name in ("ready", "document")}

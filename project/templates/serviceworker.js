@@ -53,8 +53,13 @@ function timeout(ms) {
   return new Promise((resolve) => setTimeout(() => resolve(null), ms));
 }
 
-async function fromCache(request) {
-  return (await caches.match(request, { ignoreSearch: true, ignoreVary: true })) || null;
+// An exact lookup in one named cache: Chromium answers it from the cache's
+// index, where ignoreSearch (or a search across every cache) reads every
+// entry. Pages are stored under their path and static URLs are hashed, so
+// neither needs a looser match.
+async function fromCache(cacheName, request) {
+  const cache = await caches.open(cacheName);
+  return (await cache.match(request, { ignoreVary: true })) || null;
 }
 
 async function handleNavigation(request) {
@@ -66,7 +71,7 @@ async function handleNavigation(request) {
     }
     return response;
   });
-  const cached = await fromCache(url.pathname);
+  const cached = await fromCache(PAGES_CACHE, url.pathname);
   try {
     // With a saved copy, wait only so long for the network; without one,
     // wait as long as the network takes.
@@ -77,7 +82,7 @@ async function handleNavigation(request) {
   } catch {
     // Offline: fall through to the saved copy.
   }
-  return cached || (await fromCache(OFFLINE_URL)) || Response.error();
+  return cached || (await fromCache(PAGES_CACHE, OFFLINE_URL)) || Response.error();
 }
 
 // Signed-in and account pages are never stored (shared phones), but with no
@@ -86,12 +91,12 @@ async function handlePrivateNavigation(request) {
   try {
     return await fetch(request);
   } catch {
-    return (await fromCache(OFFLINE_URL)) || Response.error();
+    return (await fromCache(PAGES_CACHE, OFFLINE_URL)) || Response.error();
   }
 }
 
 async function handleStatic(request) {
-  const cached = await fromCache(request);
+  const cached = await fromCache(STATIC_CACHE, request);
   if (cached) return cached;
   const response = await fetch(request);
   if (isCacheable(response)) {

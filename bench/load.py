@@ -30,6 +30,8 @@ class Target:
     headers: dict = field(default_factory=dict)
     lua: str | None = None  # a wrk script (POST bodies), in bench/
     lua_env: dict = field(default_factory=dict)
+    role: str | None = None  # who signs in first (bench.seed.BENCH_LOGINS)
+    connections: int | None = None  # instead of the run's number
 
 
 @dataclass
@@ -68,7 +70,7 @@ def parse_wrk(output: str) -> Result:
 
 
 def run_wrk(base_url: str, target: Target, *, seconds: int, connections: int) -> Result:
-    command = [wrk_path(), "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    command = [wrk_path(), "-t1", f"-c{target.connections or connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
     env = None

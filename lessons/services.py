@@ -155,7 +155,7 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
 # lifetime bounds how long another process keeps an old one when the cache
 # is per process (LocMem) or a change bypassed save() (a queryset update).
 LESSONS_VERSION_KEY = "crest:lessons-version"
-LESSONS_VERSION_SECONDS = 10
+LESSONS_VERSION_SECONDS = 5
 
 
 def lessons_version() -> str:

@@ -55,6 +55,9 @@ def _ms(text: str) -> float:
 
 
 def parse_wrk(output: str) -> Result:
+    if re.search(r"^\s+0 requests in", output, re.MULTILINE):
+        # Not one answer within the run: a page slower than BENCH_SECONDS.
+        return Result(rps=0.0, p50_ms=float("inf"), p99_ms=float("inf"), errors=1)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1))
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))

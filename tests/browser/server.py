@@ -110,7 +110,11 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
         yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # a worker still busy with a long request
+            process.kill()
+            process.wait(timeout=10)
         log.close()
         if env["DATABASE_URL"].startswith("postgres"):
             name = urlparse(env["DATABASE_URL"]).path.lstrip("/")

@@ -67,17 +67,29 @@ def offline_timings(base_url: str, rounds: int = 5) -> dict:
                 craving.append(timed_goto(page, "/craving/", from_service_worker=True))
                 for path in lessons:
                     order = (False, True) if round_number % 2 == 0 else (True, False)
+                    pair = {}
                     for is_offline in order:
                         context.set_offline(is_offline)
-                        timing = timed_goto(page, path, from_service_worker=True)
-                        (offline if is_offline else online).setdefault(path, []).append(timing)
+                        pair[is_offline] = timed_goto(page, path, from_service_worker=True)
+                    online.setdefault(path, []).append(pair[False])
+                    offline.setdefault(path, []).append(pair[True])
                 context.close()
         finally:
             browser.close()
     return {
         "craving_offline_paint_ms": statistics.median(t["paint"] for t in craving),
         "craving_offline_ready_ms": statistics.median(t["ready"] for t in craving),
-        "lessons": {path: {**_medians(online[path], "online"), **_medians(offline[path], "offline")} for path in online},
+        "lessons": {
+            path: {
+                **_medians(online[path], "online"),
+                **_medians(offline[path], "offline"),
+                # Each visit against its pair: steadier than two medians.
+                "offline_minus_online_ready_ms": statistics.median(
+                    off["ready"] - on["ready"] for on, off in zip(online[path], offline[path])
+                ),
+            }
+            for path in online
+        },
     }
 
 

@@ -1,10 +1,5 @@
-"""Load from a second process on loopback: wrk, one URL at a time.
-
-Each URL runs for `seconds` in each of `rounds` rounds, in turn with every
-other URL, so slow phases of the shared machine touch them all alike; a
-URL's figures are the median over its rounds. Ratios to /healthz are then
-taken within the same run.
-"""
+"""Load from a second process on loopback: wrk, one URL at a time, each
+run paired with a run of /healthz beside it (see `measure`)."""
 
 import http.cookiejar
 import os
@@ -40,6 +35,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    rps_ratio: float = 1.0  # to /healthz, measured beside it
+    p50_ratio: float = 1.0
 
 
 def wrk_path() -> str:
@@ -85,20 +82,35 @@ def run_wrk(base_url: str, target: Target, *, seconds: int, connections: int) ->
     return parse_wrk(output)
 
 
-def measure(base_url: str, targets: list[Target], *, seconds: int, rounds: int, connections: int) -> dict[str, Result]:
-    runs: dict[str, list[Result]] = {target.name: [] for target in targets}
-    for _ in range(rounds):
+def measure(
+    base_url: str, targets: list[Target], *, baseline: Target, seconds: int, rounds: int, connections: int
+) -> dict[str, Result]:
+    """Each target right next to a run of `baseline` (/healthz), in
+    alternating order from round to round, so a busy spell of the shared
+    machine hits both sides of each ratio alike. A target's ratios are the
+    medians of its paired ratios; its figures, the medians of its runs."""
+    runs: dict[str, list[Result]] = {target.name: [] for target in [baseline, *targets]}
+    ratios: dict[str, list[tuple[float, float]]] = {target.name: [] for target in targets}
+    for round_number in range(rounds):
         for target in targets:
-            runs[target.name].append(run_wrk(base_url, target, seconds=seconds, connections=connections))
-    return {
-        name: Result(
+            pair = (baseline, target) if round_number % 2 == 0 else (target, baseline)
+            first, second = (run_wrk(base_url, t, seconds=seconds, connections=connections) for t in pair)
+            base, result = (first, second) if pair[0] is baseline else (second, first)
+            runs[baseline.name].append(base)
+            runs[target.name].append(result)
+            ratios[target.name].append((result.rps / base.rps, result.p50_ms / base.p50_ms))
+    summary = {}
+    for name, results in runs.items():
+        paired = ratios.get(name, [(1.0, 1.0)])
+        summary[name] = Result(
             rps=statistics.median(r.rps for r in results),
             p50_ms=statistics.median(r.p50_ms for r in results),
             p99_ms=statistics.median(r.p99_ms for r in results),
             errors=sum(r.errors for r in results),
+            rps_ratio=statistics.median(r for r, _ in paired),
+            p50_ratio=statistics.median(p for _, p in paired),
         )
-        for name, results in runs.items()
-    }
+    return summary
 
 
 def warm(base_url: str, target: Target, times: int = 8) -> None:

@@ -151,11 +151,13 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
 
 # The version of the lessons as a whole, kept in the cache so public pages
 # (rendered once per version, see project/page_cache.py) need no query to
-# know it. A save or delete resets it at once (lessons/apps.py); the short
-# lifetime bounds how long another process keeps an old one when the cache
-# is per process (LocMem) or a change bypassed save() (a queryset update).
+# know it. A save or delete resets it at once (lessons/apps.py). It lives
+# only a second, because a per-process cache (LocMem, when there is no
+# REDIS_URL) never hears of a change made by another process — an admin
+# edit served by another worker, `migrate` on a running server — and a
+# queryset update sends no signal: at most one query a second per process.
 LESSONS_VERSION_KEY = "crest:lessons-version"
-LESSONS_VERSION_SECONDS = 5
+LESSONS_VERSION_SECONDS = 1
 
 
 def lessons_version() -> str:

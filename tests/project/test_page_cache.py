@@ -12,9 +12,11 @@ from django.http import HttpResponse
 from django.template.backends.django import Template
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from clinics.models import Clinic
 from lessons.models import Lesson
+from lessons import services as lessons_services
 from lessons.services import lessons_load
 from project import page_cache, pwa
 from tests.factories import PASSWORD, make_lesson, make_patient, make_staff
@@ -26,6 +28,13 @@ PAGES = ["/", "/lessons/", "/craving/", "/help/", "/offline/", "/serviceworker.j
 
 def public_urls() -> list[str]:
     return PAGES + [lesson.get_absolute_url() for lesson in Lesson.objects.published()]
+
+
+@pytest.fixture(autouse=True)
+def lessons_version_outlives_the_test(monkeypatch):
+    """The lessons' version lives a second; a slow run must not see it
+    expire between two requests that count queries."""
+    monkeypatch.setattr(lessons_services, "LESSONS_VERSION_SECONDS", 300)
 
 
 @pytest.fixture
@@ -289,3 +298,18 @@ def test_an_unknown_host_is_still_refused_before_the_cache(client, settings):
     client.get("/")
     settings.ALLOWED_HOSTS = ["crest.example"]
     assert client.get("/", HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_save_in_another_process_shows_once_the_lessons_version_expires(client):
+    """Another process's save sends this one no signal (a queryset update
+    stands in for it here): the version this process holds expires within
+    LESSONS_VERSION_SECONDS, and the next request renders anew."""
+    lesson = Lesson.objects.course().first()
+    before = client.get(lesson.get_absolute_url())
+    Lesson.objects.filter(pk=lesson.pk).update(title="Changed elsewhere", updated_at=timezone.now())
+    assert client.get(lesson.get_absolute_url()).content == before.content
+    from django.core.cache import cache
+
+    cache.delete(lessons_services.LESSONS_VERSION_KEY)  # what the expiry does
+    assert "Changed elsewhere" in client.get(lesson.get_absolute_url()).content.decode()
+

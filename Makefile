@@ -7,8 +7,11 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed
+# apt-get as root, or through sudo; waits for another apt-get to finish.
+APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600
 
-.PHONY: run test serve bench lighthouse install browser wrk clean
+.PHONY: run test serve bench lighthouse loadtest lint backup restore install browser wrk nginx pg-client clean
 
 install: $(STAMP)
 
@@ -23,28 +26,51 @@ $(STAMP): requirements.txt requirements-dev.txt
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $(APT_INSTALL) chromium >/dev/null; }
 
 # Debian's wrk drives `make bench` from a second process on loopback.
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  echo "Installing Debian's wrk for the benchmark"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	  $(APT_INSTALL) wrk >/dev/null; }
 
+# Debian's nginx for the two-servers-behind-a-TLS-proxy tests (bench/topology.py);
+# it runs unprivileged from a temp folder, never as the system service.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "Installing Debian's nginx for the proxy tests"; \
+	  $(APT_INSTALL) nginx >/dev/null; }
+
+# pg_dump and pg_restore, for backups of a PostgreSQL database (the backup
+# tests in `make test` use a throwaway PostgreSQL database too).
+PG_CLIENT := $(if $(filter postgres%,$(DATABASE_URL)),pg-client)
+pg-client:
+	@command -v pg_dump >/dev/null 2>&1 || { \
+	  echo "Installing Debian's postgresql-client for pg_dump/pg_restore"; \
+	  $(APT_INSTALL) postgresql-client >/dev/null; }
+
+# Debug is off unless set (production is the default); these two turn it on
+# for themselves.
+run: export DJANGO_DEBUG = 1
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	@if $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then $(BIN)/python manage.py seed_demo; fi
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(STAMP) browser
+test: export DJANGO_DEBUG = 1
+test: $(STAMP) browser nginx pg-client
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# gunicorn's settings (logs without secrets, start-up checks) are in
+# project/gunicorn.conf.py.
+serve: export DJANGO_DEBUG = 0
 serve: $(STAMP)
-	DJANGO_DEBUG=0 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=0 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_DEBUG=0 $(BIN)/gunicorn project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile -
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn -c project/gunicorn.conf.py project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 
 bench: $(STAMP) browser wrk
 	$(BIN)/python -m bench
@@ -59,6 +85,21 @@ $(NODE_STAMP): package.json package-lock.json
 
 lighthouse: $(STAMP) browser $(NODE_STAMP)
 	$(BIN)/python -m bench.lighthouse
+
+# Many simulated patients syncing through nginx and two gunicorn servers while
+# faults are injected; `make loadtest LOADTEST_ARGS="--clients 50 --duration 10"`.
+loadtest: $(STAMP) nginx
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
+
+# A consistent copy of the database in DATABASE_URL (safe while serving) into
+# backups/, or into FILE=... ; `make restore FILE=...` puts one back (FORCE=1
+# to replace a database that is not empty).
+backup: $(STAMP) $(PG_CLIENT)
+	$(BIN)/python manage.py backup $(if $(FILE),--output "$(FILE)")
+
+restore: $(STAMP) $(PG_CLIENT)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/crest-....sqlite3|.pgdump [FORCE=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(filter 1,$(FORCE)),--force)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache node_modules

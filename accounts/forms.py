@@ -6,3 +6,23 @@ class DeleteAccountForm(forms.Form):
         label="I understand: my account and everything the server keeps about me are deleted for good.",
         required=True,
     )
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
+        ),
+    )
+
+
+class AuthenticatorSetupForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your app",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows for Crest.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+    )

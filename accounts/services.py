@@ -1,8 +1,15 @@
 """Accounts: generated usernames and passphrases, "my data" export, account
 deletion and signing out everywhere."""
 
+import hashlib
+import ipaddress
 import secrets
+from datetime import timedelta
+from functools import cache
+from importlib.resources import files
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.db.models import F
@@ -11,10 +18,14 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from . import signals
 from .models import User
 
-# Short, neutral, easy-to-spell words: nothing about drugs or treatment, so a
-# username or passphrase seen over a shoulder gives nothing away.
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Short, neutral, easy-to-spell words for usernames: nothing about drugs or
+# treatment, so a username seen over a shoulder gives nothing away.
 WORDS = """
 acorn amber apple arch aspen autumn badge bamboo basil bay beach beacon bell
 berry birch bison bloom blue boat bolt branch brave breeze brick bridge brook
@@ -39,10 +50,32 @@ def username_suggest() -> str:
     return f"{secrets.choice(WORDS)}-{secrets.choice(WORDS)}-{secrets.randbelow(900) + 100}"
 
 
+# Words of the EFF list that would read badly on the screen of someone in
+# recovery, or tell a passer-by what Crest is for. Leaving out these few
+# costs a fraction of a bit.
+PASSPHRASE_LEFT_OUT = frozenset(
+    """
+    arrest clean clinic coping crave craving dealer detoxify dose graves graveyard hangover
+    imprison jailbird jailbreak jailer jailhouse junkie morphine opium overkill police prison
+    rehab relapse smoked smoking undead
+    """.split()
+)
+
+
+@cache
+def passphrase_words() -> tuple[str, ...]:
+    """The EFF large wordlist (7,776 words made for passphrases; shipped by
+    xkcdpass, CC BY 3.0), less PASSPHRASE_LEFT_OUT."""
+    text = files("xkcdpass").joinpath("static", "eff-long").read_text(encoding="utf-8")
+    return tuple(word for word in text.split() if word not in PASSPHRASE_LEFT_OUT)
+
+
 def passphrase_suggest(*, words: int = 4) -> str:
-    """Four random words (about 32 bits from this list): plenty against online
-    guessing with login throttling, and far easier to keep than a jumble."""
-    return "-".join(secrets.choice(WORDS) for _ in range(words))
+    """Four random words from the EFF large list: about 51 bits, plenty
+    against online guessing with login throttling, and far easier to keep
+    than a jumble. At least 15 characters (the shortest words have three)."""
+    vocabulary = passphrase_words()
+    return "-".join(secrets.choice(vocabulary) for _ in range(words))
 
 
 def username_suggest_free(*, attempts: int = 20) -> str:
@@ -54,12 +87,42 @@ def username_suggest_free(*, attempts: int = 20) -> str:
     return f"{username_suggest()}-{secrets.randbelow(10_000)}"
 
 
+def is_staff_account(user) -> bool:
+    """Clinic staff (clinic admins, clinicians) and Django staff/superusers:
+    the accounts that open other people's data, so they sign in with two
+    factors, keep shorter sessions and never get a password link once they
+    have a password. (The membership is read through its reverse accessor:
+    accounts does not import clinics.)"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or user.is_superuser or hasattr(user, "membership"))
+
+
+def session_length_on_sign_in(sender, request, user, **kwargs) -> None:
+    """Connected to user_logged_in: the one place session length is decided,
+    whichever way someone signed in (login page, set-password link, the
+    Django admin, joining). A patient's own phone stays signed in for weeks
+    (SESSION_COOKIE_AGE); a clinic computer showing many people's health data
+    gets a working day (STAFF_SESSION_SECONDS)."""
+    if request is not None and hasattr(request, "session") and is_staff_account(user):
+        request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
+
+
 def set_password_path(*, user: User) -> str:
     """The one-time "set your password" link for a new staff member. It stops
     working once a password is set (the token covers the password hash)."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return reverse("accounts:set_password", kwargs={"uidb64": uidb64, "token": token})
+
+
+def account_public_id(user: User) -> str:
+    """An opaque, stable name for the account, for the phone to file its
+    outbox under: items belong to the account that made them, and are sent
+    only while that account is signed in. Derived from the row (not the
+    secret key, so rotating the key strands nothing on a phone)."""
+    digest = hashlib.sha256(f"crest-account:{user.pk}:{user.date_joined.isoformat()}".encode())
+    return digest.hexdigest()[:24]
 
 
 def sessions_end_all(*, user: User) -> None:
@@ -69,10 +132,61 @@ def sessions_end_all(*, user: User) -> None:
     user.refresh_from_db(fields=["session_generation"])
 
 
-def account_export(*, user: User) -> dict:
-    """Everything the server holds about this person, as plain data."""
-    from clinics.models import Assignment, AuditEvent, LessonProgress
+# What accounts itself keeps after an account is deleted (the apps above add
+# theirs through accounts.signals.account_kept_after_deletion).
+LOGIN_RECORDS_DAYS = 30
+KEPT_AFTER_DELETION = [
+    {
+        "what": "Sign-in records: none",
+        "why": "The records of sign-ins and failed tries under your username are deleted with your account. "
+        f"Other people's are kept for {LOGIN_RECORDS_DAYS} days, to stop password guessing, then deleted.",
+    },
+]
 
+
+def login_records_delete(*, username: str) -> int:
+    """Delete every sign-in record django-axes keeps for this username
+    (attempts, failures, the access log). Returns how many rows went."""
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        deleted += model.objects.filter(username=username).delete()[1].get(model._meta.label, 0)
+    return deleted
+
+
+def login_records_purge(*, older_than: timedelta = timedelta(days=LOGIN_RECORDS_DAYS), now=None) -> int:
+    """Delete sign-in records older than `older_than` (30 days unless told):
+    long enough to see a slow password-guessing run, short enough that the
+    server does not keep a history of when people signed in."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        deleted += model.objects.filter(attempt_time__lt=cutoff).delete()[1].get(model._meta.label, 0)
+    return deleted
+
+
+def _login_records_export(username: str) -> list[dict]:
+    return [
+        {
+            "when": row.attempt_time.isoformat(),
+            "address": row.ip_address,
+            "browser": row.user_agent,
+            "signed_out": row.logout_time.isoformat() if row.logout_time else None,
+        }
+        for row in AccessLog.objects.filter(username=username).order_by("attempt_time")
+    ]
+
+
+def account_kept_after_deletion(*, user: User) -> list[dict]:
+    """What stays on the server after this account is deleted, and why."""
+    kept = list(KEPT_AFTER_DELETION)
+    for _, lines in signals.account_kept_after_deletion.send(sender=User, user=user):
+        kept.extend(lines or [])
+    return kept
+
+
+def account_export(*, user: User) -> dict:
+    """Everything the server holds about this person, as plain data: the
+    account here, and whatever the apps above add (accounts.signals)."""
     data: dict = {
         "exported_at": timezone.now().isoformat(),
         "account": {
@@ -80,76 +194,65 @@ def account_export(*, user: User) -> dict:
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },
-        "clinic": None,
-        "assignments": [],
-        "lesson_progress": [],
-        "clinic_access_log": [],
+        "sign_ins": _login_records_export(user.username),
     }
-    patient = getattr(user, "patient", None)
-    if patient is None:
-        return data
-    data["clinic"] = {"name": patient.clinic.name, "your_label_there": patient.label, "joined": patient.created_at.isoformat()}
-    for assignment in Assignment.objects.for_patient(patient).select_related("lesson"):
-        data["assignments"].append(
-            {
-                "lesson": assignment.lesson.slug,
-                "title": assignment.lesson.title,
-                "due_date": assignment.due_date.isoformat(),
-                "note": assignment.note,
-                "assigned_at": assignment.created_at.isoformat(),
-                "withdrawn_at": assignment.withdrawn_at.isoformat() if assignment.withdrawn_at else None,
-            }
-        )
-    for progress in LessonProgress.objects.filter(patient=patient).select_related("lesson"):
-        data["lesson_progress"].append(
-            {
-                "lesson": progress.lesson.slug,
-                "completed_at": progress.completed_at.isoformat() if progress.completed_at else None,
-                "score": progress.score,
-                "total": progress.total,
-            }
-        )
-    # Who at the clinic looked at this person's data, and when.
-    for event in AuditEvent.objects.filter(patient=patient):
-        data["clinic_access_log"].append(
-            {"when": event.created_at.isoformat(), "who": event.actor_username, "what": event.get_action_display()}
-        )
+    kept = list(KEPT_AFTER_DELETION)
+    for _, part in signals.account_export.send(sender=User, user=user):
+        part = dict(part or {})
+        kept.extend(part.pop("kept_after_deletion", []))
+        data.update(part)
+    data["kept_after_deletion"] = kept
     return data
 
 
 @transaction.atomic
 def account_delete(*, user: User) -> None:
-    """Delete the account and its server data for good: the patient record,
-    assignments and progress go with it (cascade). The clinic's audit log
-    keeps its label and notes that the account was deleted."""
-    from clinics.models import AuditEvent
-
-    patient = getattr(user, "patient", None)
-    if patient is not None:
-        AuditEvent.objects.create(
-            clinic=patient.clinic,
-            actor=None,
-            actor_username="",
-            action=AuditEvent.Action.ACCOUNT_DELETED,
-            patient=None,
-            patient_label=patient.label,
-        )
+    """Delete the account and its server data for good. The apps above
+    delete or anonymise what they hold (accounts.signals.account_delete) in
+    this same transaction; the sign-in records under the username go too."""
+    signals.account_delete.send(sender=User, user=user)
+    login_records_delete(username=user.username)
     user.delete()
+
+
+def _address(text: str) -> IPAddress | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    # An IPv6 socket reports IPv4 clients as ::ffff:a.b.c.d.
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+@cache
+def _trusted_networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
 def client_ip(request) -> str:
     """The address login throttling counts failures against.
 
-    Behind N trusted proxies (DJANGO_TRUSTED_PROXIES=N), each appending to
-    X-Forwarded-For, the client is the Nth address from the right; anything
-    further left was written by the client and could be forged to dodge the
-    lockout. With no proxy configured, the socket's address is the truth.
+    The socket's address, unless it is one of DJANGO_TRUSTED_PROXIES: then
+    X-Forwarded-For is walked from the right (each proxy appends the address
+    it saw) past every trusted proxy, and the first address that is not one
+    is the client. Anything further left was written by the client and could
+    be forged to dodge the limits; so is anything that is not an address.
     """
-    from django.conf import settings
+    networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    remote = request.META.get("REMOTE_ADDR", "")
 
-    proxies = settings.TRUSTED_PROXIES
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    def trusted(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    current = _address(remote)
+    if not trusted(current):
+        return str(current) if current is not None else remote
+    hops = [hop for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # not an address: the last trusted hop is all we know
+        current = address
+        if not trusted(address):
+            break
+    return str(current)

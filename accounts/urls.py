@@ -13,9 +13,11 @@ urlpatterns = [
     path("accounts/set-password/<uidb64>/<token>/", views.set_password, name="set_password"),
     path("accounts/set-password/done/", views.set_password_done, name="set_password_done"),
     path("accounts/deleted/", views.deleted, name="deleted"),
+    path("accounts/two-factor/", views.two_factor, name="two_factor"),
+    path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/recovery-codes/", views.two_factor_recovery_codes, name="two_factor_recovery_codes"),
     path("me/", views.me, name="me"),
     path("me/export.json", views.me_export, name="me_export"),
     path("me/sign-out-everywhere/", views.me_sign_out_everywhere, name="me_sign_out_everywhere"),
     path("me/delete/", views.me_delete, name="me_delete"),
-    path("me/sharing/", views.me_sharing, name="me_sharing"),
 ]

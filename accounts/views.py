@@ -2,23 +2,26 @@
 a shared phone must keep no copy of an account page."""
 
 import json
+import math
+from urllib.parse import urlencode
 
 from django.conf import settings
-
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
-from . import services
-from .forms import DeleteAccountForm
+from . import mfa, services, signals
+from .forms import AuthenticatorSetupForm, DeleteAccountForm, SecondFactorForm
 
 
 class LoginView(auth_views.LoginView):
@@ -32,12 +35,18 @@ class LoginView(auth_views.LoginView):
             return reverse("clinics:dashboard")
         return super().get_default_redirect_url()
 
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        # A patient's own phone stays signed in for weeks; a clinic computer
-        # showing many people's health data must not.
-        if hasattr(form.get_user(), "membership"):
-            self.request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
+    def form_invalid(self, form):
+        retry_after = getattr(self.request, "login_retry_after", None)
+        if retry_after is None:
+            return super().form_invalid(form)
+        # Throttled (accounts/throttle.py): say so plainly, and when to retry.
+        response = render(
+            self.request,
+            "registration/locked_out.html",
+            {"minutes": math.ceil(retry_after / 60), "window_minutes": settings.LOGIN_WINDOW_SECONDS // 60},
+            status=429,
+        )
+        response["Retry-After"] = str(retry_after)
         return response
 
 
@@ -63,8 +72,114 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     post_reset_login = True
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
 
+    def get_user(self, uidb64: str):
+        # The same link serves a patient's new passphrase and a new staff
+        # member's first password. A staff account that has a password never
+        # gets it reset by link: a link skips the old password, and staff
+        # accounts open every patient of a clinic. Such a link "no longer works".
+        user = super().get_user(uidb64)
+        if user is not None and services.is_staff_account(user) and user.has_usable_password():
+            return None
+        return user
+
 
 set_password = SetPasswordView.as_view()
+
+
+# --- Second factor for staff (accounts/mfa.py) --------------------------------
+
+SETUP_KEY_SESSION = "two_factor_setup_key"
+
+
+def _after_sign_in(request: HttpRequest) -> str:
+    """Where to go once signed in: ?next= if it is on this site, else the
+    staff member's start page."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return candidate
+    if hasattr(request.user, "membership"):
+        return reverse("clinics:dashboard")
+    return reverse("admin:index") if request.user.is_staff else reverse("home")
+
+
+def _with_next(name: str, next_url: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': next_url})}"
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """The second step of a staff sign-in: a code from the authenticator app,
+    or a recovery code."""
+    next_url = _after_sign_in(request)
+    if not mfa.second_factor_required(request.user):
+        return redirect(next_url)
+    if not mfa.has_authenticator(request.user):
+        return redirect(_with_next("accounts:two_factor_setup", next_url))
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = mfa.second_factor_verify(user=request.user, token=form.cleaned_data["code"])
+        except mfa.TooManyTries:
+            form.add_error("code", "Too many wrong codes. Please wait a minute, then try again.")
+        else:
+            if device is not None:
+                mfa.sign_in_verified(request, device)
+                return redirect(next_url)
+            form.add_error(
+                "code", "That code did not work. Check that your phone’s clock is right, or use one of your recovery codes."
+            )
+    return render(request, "registration/two_factor.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """A staff member's first sign-in: connect an authenticator app (QR code
+    or typed key), prove it with a code, and get ten recovery codes. Only
+    while they have no app yet: replacing one needs the admin (a password
+    alone must never be enough to add a new one)."""
+    next_url = _after_sign_in(request)
+    if not services.is_staff_account(request.user):
+        return redirect(next_url)
+    if mfa.has_authenticator(request.user):
+        return redirect(_with_next("accounts:two_factor", next_url))
+    key = request.session.get(SETUP_KEY_SESSION) or mfa.new_key()
+    request.session[SETUP_KEY_SESSION] = key
+    form = AuthenticatorSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        enrolled = mfa.authenticator_enrol(user=request.user, key=key, token=form.cleaned_data["code"])
+        if enrolled is not None:
+            device, codes = enrolled
+            del request.session[SETUP_KEY_SESSION]
+            mfa.sign_in_verified(request, device)
+            # Shown once, in this response: they are not kept readable anywhere.
+            return render(request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True})
+        form.add_error("code", "That code did not match. Check that you added the key shown here, then try the newest code.")
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "next": next_url,
+            "qr": mark_safe(mfa.provisioning_qr_svg(user=request.user, key=key)),
+            "key": mfa.key_for_people(key),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def two_factor_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Ten new recovery codes for a fully signed-in staff member; the old
+    ones stop working."""
+    if not services.is_staff_account(request.user) or mfa.second_factor_required(request.user):
+        return redirect(_with_next("accounts:two_factor", reverse("accounts:me")))
+    codes = mfa.recovery_codes_replace(user=request.user)
+    return render(request, "registration/recovery_codes.html", {"codes": codes, "next": reverse("accounts:me")})
 
 
 @never_cache
@@ -73,18 +188,27 @@ def set_password_done(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/set_password_done.html")
 
 
+def _me_context(request: HttpRequest, delete_form: DeleteAccountForm | None = None) -> dict:
+    user = request.user
+    sections = []
+    if user.is_authenticated:
+        # The apps above accounts add their own sections (clinics: sharing).
+        sections = [section for _, section in signals.my_data_section.send(sender=type(user), user=user, request=request) if section]
+    return {
+        "sections": sections,
+        "membership": getattr(user, "membership", None),
+        "recovery_codes_left": mfa.recovery_codes_left(user=user) if services.is_staff_account(user) else None,
+        "kept_after_deletion": services.account_kept_after_deletion(user=user) if user.is_authenticated else [],
+        "delete_form": delete_form or DeleteAccountForm(),
+    }
+
+
 @never_cache
 @require_safe
 def me(request: HttpRequest) -> HttpResponse:
     """My data. Open to everyone: a person without an account still has data
     on this phone and can wipe it here; the account sections need sign-in."""
-    patient = getattr(request.user, "patient", None)
-    membership = getattr(request.user, "membership", None)
-    return render(
-        request,
-        "accounts/me.html",
-        {"patient": patient, "membership": membership, "delete_form": DeleteAccountForm()},
-    )
+    return render(request, "accounts/me.html", _me_context(request))
 
 
 @never_cache
@@ -109,36 +233,11 @@ def me_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_POST
-def me_sharing(request: HttpRequest) -> HttpResponse:
-    """A patient turns sharing of lesson progress with their clinic on or off."""
-    from clinics.models import Patient
-    from clinics.services import progress_sharing_set
-
-    patient = get_object_or_404(Patient, user=request.user)
-    share = request.POST.get("share")
-    if share not in ("on", "off"):
-        messages.error(request, "Please choose whether to share your progress.")
-        return redirect("accounts:me")
-    progress_sharing_set(patient=patient, share=share == "on")
-    if share == "on":
-        messages.success(request, "Your clinic can see your lesson progress again. This phone will send what it has.")
-    else:
-        messages.success(request, "Your clinic no longer sees your lesson progress. What it had is deleted from the server.")
-    return redirect("accounts:me")
-
-
-@never_cache
-@login_required
 @require_http_methods(["POST"])
 def me_delete(request: HttpRequest) -> HttpResponse:
     form = DeleteAccountForm(request.POST)
     if not form.is_valid():
-        patient = getattr(request.user, "patient", None)
-        membership = getattr(request.user, "membership", None)
-        return render(
-            request, "accounts/me.html", {"patient": patient, "membership": membership, "delete_form": form}, status=400
-        )
+        return render(request, "accounts/me.html", _me_context(request, delete_form=form), status=400)
     user = request.user
     logout(request)
     services.account_delete(user=user)
@@ -148,4 +247,4 @@ def me_delete(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def deleted(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/deleted.html")
+    return render(request, "accounts/deleted.html", {"login_records_days": services.LOGIN_RECORDS_DAYS})

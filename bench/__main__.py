@@ -79,7 +79,8 @@ def clinic_targets(server) -> list[load.Target]:
     patient_pk = server.manage(
         "shell", "-v", "0", "-c",
         "from clinics.models import Patient; "
-        f"print(Patient.objects.filter(clinic__slug='{seed.CLINIC_SLUG}').order_by('pk').values_list('pk', flat=True)[{seed.PATIENTS // 2}])",
+        f"patients = Patient.objects.filter(clinic__slug='{seed.CLINIC_SLUG}').order_by('pk'); "
+        f"print(patients.values_list('pk', flat=True)[{seed.PATIENTS // 2}])",
     ).strip()
     cookies = {role: load.sign_in(server.url, *seed.BENCH_LOGINS[role]) for role in seed.BENCH_LOGINS}
     targets = []
@@ -146,7 +147,10 @@ def table(runs: dict[str, dict]) -> str:
             if row.name not in results:
                 rows.append([engine, row.name, NOT_MEASURED, "", "", "", "", f"p50 ≤ {CLINIC_P50_TARGET:g}×", ""])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = [" | ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in [header, *rows]]
+    lines = [
+        " | ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in [header, *rows]
+    ]
     lines.insert(1, "-+-".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -156,7 +160,8 @@ def offline_report(offline: dict) -> str:
     lines = [
         f"/craving/ offline, from the service worker: first screen (first paint) {paint:.0f} ms "
         f"[{'ok' if paint < 100 else 'ABOVE'}: target < 100 ms], ready {offline['craving_offline_ready_ms']:.0f} ms",
-        f"  {'lesson (ready = DOMContentLoaded)':<38} {'online ready':>13} {'offline ready':>14} {'offline − online':>17}"
+        f"  {'lesson (ready = DOMContentLoaded)':<38} {'online ready':>13} {'offline ready':>14}"
+        f" {'offline − online':>17}"
         f" {'online HTML':>12} {'offline HTML':>13}",
     ]
     slower = []
@@ -181,7 +186,8 @@ def seed_report(runs: dict[str, dict]) -> str:
         info = run["seed"]
         state = "cached, built" if info.get("cached") else "built"
         parts.append(
-            f"{engine}: {info['patients']:,} patients, {info['assignments']:,} assignments, {info['progress']:,} progress rows; "
+            f"{engine}: {info['patients']:,} patients, {info['assignments']:,} assignments, "
+            f"{info['progress']:,} progress rows; "
             f"seeding {info['seconds']} s (+ migrate {info['migrate_seconds']} s), {state} {info['built']}"
         )
     return "\n".join(parts)

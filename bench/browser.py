@@ -85,7 +85,7 @@ def offline_timings(base_url: str, rounds: int = 5) -> dict:
                 **_medians(offline[path], "offline"),
                 # Each visit against its pair: steadier than two medians.
                 "offline_minus_online_ready_ms": statistics.median(
-                    off["ready"] - on["ready"] for on, off in zip(online[path], offline[path])
+                    off["ready"] - on["ready"] for on, off in zip(online[path], offline[path], strict=True)
                 ),
             }
             for path in online

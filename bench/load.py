@@ -70,7 +70,8 @@ def parse_wrk(output: str) -> Result:
 
 
 def run_wrk(base_url: str, target: Target, *, seconds: int, connections: int) -> Result:
-    command = [wrk_path(), "-t1", f"-c{target.connections or connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    command = [wrk_path(), "-t1", f"-c{target.connections or connections}", f"-d{seconds}s", "--latency"]
+    command += ["--timeout", "10s"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
     env = None

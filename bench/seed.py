@@ -32,8 +32,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -68,7 +67,7 @@ def seed() -> dict:
     if len(lessons) < ASSIGNMENTS_EACH:
         raise SystemExit(f"need {ASSIGNMENTS_EACH} published lessons to assign, found {len(lessons)}")
     today = date.today()
-    now = datetime.now(dt_timezone.utc)
+    now = datetime.now(UTC)
     counts = {"patients": 0, "assignments": 0, "progress": 0}
 
     with transaction.atomic():
@@ -90,18 +89,21 @@ def seed() -> dict:
             # One unusable password for all: these people never sign in, and
             # hashing 50,000 passwords would be most of the seeding time.
             users = User.objects.bulk_create(
-                [patient_zero if i == 0 else User(username=f"bench-p-{i:05d}", password="!bench-unusable") for i in numbers],
+                [
+                    patient_zero if i == 0 else User(username=f"bench-p-{i:05d}", password="!bench-unusable")
+                    for i in numbers
+                ],
                 batch_size=BATCH,
             )
             patients = Patient.objects.bulk_create(
                 [
                     Patient(user=user, clinic=clinic, label=_label(i), shares_progress=i % 10 != 0)
-                    for i, user in zip(numbers, users)
+                    for i, user in zip(numbers, users, strict=True)
                 ],
                 batch_size=BATCH,
             )
             assignments, progress = [], []
-            for i, patient in zip(numbers, patients):
+            for i, patient in zip(numbers, patients, strict=True):
                 for k, lesson in enumerate(lessons):
                     due = today + timedelta(days=(i * 7 + k * 11) % 121 - 60)
                     assignments.append(Assignment(patient=patient, lesson=lesson, due_date=due, assigned_by=clinician))

@@ -1,6 +1,27 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 
+from . import services
 from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
+
+
+class AuditedPatientAdmin(admin.ModelAdmin):
+    """Reading one patient's data in the admin is a view of that patient:
+    audited like a clinician's, in the patient's clinic's log."""
+
+    def audited_patient(self, obj) -> Patient:
+        return obj.patient
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method in ("GET", "HEAD"):
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and self.has_view_or_change_permission(request, obj):
+                patient = self.audited_patient(obj)
+                services.audit_record(
+                    actor=request.user, clinic=patient.clinic, action=AuditEvent.Action.PATIENT_VIEWED,
+                    patient=patient, detail="In the Django admin",
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class MembershipInline(admin.TabularInline):
@@ -26,12 +47,15 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedPatientAdmin):
     list_display = ["label", "clinic", "user", "created_at"]
     list_filter = ["clinic"]
     list_select_related = ["user", "clinic"]
     search_fields = ["label", "user__username"]
     autocomplete_fields = ["user"]
+
+    def audited_patient(self, obj: Patient) -> Patient:
+        return obj
 
 
 @admin.register(Invite)
@@ -43,7 +67,7 @@ class InviteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(AuditedPatientAdmin):
     list_display = ["patient", "lesson", "due_date", "withdrawn_at"]
     list_filter = ["patient__clinic", "lesson"]
     list_select_related = ["patient", "lesson"]
@@ -51,7 +75,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(LessonProgress)
-class LessonProgressAdmin(admin.ModelAdmin):
+class LessonProgressAdmin(AuditedPatientAdmin):
     list_display = ["patient", "lesson", "completed_at", "score", "total"]
     list_select_related = ["patient", "lesson"]
     raw_id_fields = ["patient"]

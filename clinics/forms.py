@@ -84,9 +84,9 @@ class JoinForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
     )
     passphrase = forms.CharField(
-        min_length=10,
+        min_length=12,
         max_length=128,
-        help_text="At least 10 characters. You can keep the one we suggest: write it down somewhere safe.",
+        help_text="At least 12 characters. You can keep the one we suggest: write it down somewhere safe.",
         # A visible field on purpose: the person needs to read the passphrase
         # to keep it. The page is never cached.
         widget=forms.TextInput(attrs={"autocomplete": "new-password", "autocapitalize": "none", "spellcheck": "false"}),

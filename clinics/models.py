@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Case, CharField, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -56,6 +56,10 @@ class Clinic(models.Model):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
 
+    def today(self) -> date:
+        """The clinic's calendar day: what "due today" and "overdue" follow."""
+        return timezone.localdate(timezone=self.zone)
+
 
 class Membership(models.Model):
     """A staff member of one clinic. One clinic per staff login keeps every
@@ -86,38 +90,35 @@ class PatientQuerySet(models.QuerySet):
         """Patients of one clinic; every clinic page starts here."""
         return self.filter(clinic=clinic)
 
-    def with_progress(self, *, today: date | None = None) -> "PatientQuerySet":
+    def with_progress(self, *, today: date) -> "PatientQuerySet":
         """Annotate assigned / done / overdue counts and last activity, each as
         one correlated subquery, so a page of patients is one query whatever
-        its size. An assignment counts as done when the patient has completed
-        its lesson (even before it was assigned: they have done the reading)."""
-        today = today or timezone.localdate()
+        its size. Done and overdue are counts of Assignment statuses (see
+        AssignmentQuerySet.with_status): a patient who does not share has none."""
         active = Assignment.objects.filter(patient=OuterRef("pk"), withdrawn_at__isnull=True)
-        completed = LessonProgress.objects.filter(
-            patient=OuterRef("patient"), lesson=OuterRef("lesson"), completed_at__isnull=False
-        )
 
         def count(queryset: models.QuerySet) -> Coalesce:
             grouped = queryset.order_by().values("patient").annotate(n=Count("pk")).values("n")
             return Coalesce(Subquery(grouped, output_field=IntegerField()), Value(0))
 
+        with_status = active.with_status(today=today)
         last_progress = (
             LessonProgress.objects.filter(patient=OuterRef("pk")).order_by().values("patient")
             .annotate(last=Max("updated_at")).values("last")
         )
         return self.annotate(
             assigned_count=count(active),
-            done_count=count(active.filter(Exists(completed))),
-            overdue_count=count(active.filter(~Exists(completed), due_date__lt=today)),
+            done_count=count(with_status.filter(status=Assignment.Status.DONE)),
+            overdue_count=count(with_status.filter(status=Assignment.Status.OVERDUE)),
             last_activity=Subquery(last_progress),
         )
 
     def overdue(self) -> "PatientQuerySet":
-        """Only patients who share progress: for the others "not done" is unknown."""
-        return self.filter(shares_progress=True, overdue_count__gt=0)
+        return self.filter(overdue_count__gt=0)
 
     def not_started(self) -> "PatientQuerySet":
-        """Something is assigned and none of it is done yet."""
+        """Something is assigned and none of it is done yet (only patients who
+        share progress: for the others "not done" is unknown)."""
         return self.filter(shares_progress=True, assigned_count__gt=0, done_count=0)
 
 
@@ -127,9 +128,12 @@ class Patient(models.Model):
     label = models.CharField(
         max_length=100, help_text="The clinic's own label for this person (initials, chart number). Never shown to others."
     )
-    # The patient's choice, revocable at any time from /me/. Off: the server
-    # forgets their lesson progress and records none; the phone keeps its own.
-    shares_progress = models.BooleanField(default=True)
+    # The patient's choices, each revocable at any time from /me/. Off: the
+    # server deletes what it held of that kind and stores no more (the phone
+    # keeps its own). Notes need craving summaries on (sharing_set).
+    shares_progress = models.BooleanField("share lesson progress and check scores", default=True)
+    shares_cravings = models.BooleanField("share craving summaries", default=False)
+    shares_craving_notes = models.BooleanField("share the notes written with cravings", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatientQuerySet.as_manager()
@@ -191,6 +195,15 @@ class Invite(models.Model):
         return "expired" if self.is_expired else "open"
 
 
+class AssignmentStatus(models.TextChoices):
+    OPEN = "open", "Not done yet"
+    DUE_TODAY = "due_today", "Due today"
+    OVERDUE = "overdue", "Overdue"
+    DONE = "done", "Done"
+    NOT_SHARED = "not_shared", "Not shared"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
 class AssignmentQuerySet(models.QuerySet):
     def active(self) -> "AssignmentQuerySet":
         return self.filter(withdrawn_at__isnull=True)
@@ -211,8 +224,33 @@ class AssignmentQuerySet(models.QuerySet):
             total=Subquery(progress.values("total")[:1]),
         )
 
+    def with_status(self, *, today: date) -> "AssignmentQuerySet":
+        """The one definition of an assignment's status, as `status` (an
+        AssignmentStatus value), in SQL so that lists, counts, the CSV and
+        the phone's API all read the same thing. `today` is the clinic's
+        calendar day (Clinic.today()). First match wins: withdrawn; not
+        shared (the patient does not share progress, so done is unknown);
+        done (the lesson is completed, even before it was assigned: they have
+        done the reading); overdue; due today; open."""
+        completed = LessonProgress.objects.filter(
+            patient=OuterRef("patient"), lesson=OuterRef("lesson"), completed_at__isnull=False
+        )
+        return self.annotate(
+            status=Case(
+                When(withdrawn_at__isnull=False, then=Value(AssignmentStatus.WITHDRAWN)),
+                When(patient__shares_progress=False, then=Value(AssignmentStatus.NOT_SHARED)),
+                When(Exists(completed), then=Value(AssignmentStatus.DONE)),
+                When(due_date__lt=today, then=Value(AssignmentStatus.OVERDUE)),
+                When(due_date=today, then=Value(AssignmentStatus.DUE_TODAY)),
+                default=Value(AssignmentStatus.OPEN),
+                output_field=CharField(),
+            )
+        )
+
 
 class Assignment(models.Model):
+    Status = AssignmentStatus
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assignments")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="assignments")
     due_date = models.DateField()
@@ -237,14 +275,20 @@ class Assignment(models.Model):
     def __str__(self) -> str:
         return f"{self.lesson} for {self.patient} (due {self.due_date})"
 
+    @property
+    def status_label(self) -> str:
+        """The label of the `status` that with_status() annotated."""
+        return AssignmentStatus(self.status).label
+
 
 class LessonProgress(models.Model):
     """What a patient has done with one lesson, as recorded on the server.
 
     One row per patient and lesson: completing again does not add a row.
-    `completed_at` is the first time they marked it done; the quiz keeps the
-    best score (a person retaking the check to read every explanation should
-    not lower what their clinic sees)."""
+    `completed_at` is the earliest completion the phone sent (when it
+    happened, not when it arrived); the quiz keeps the best score (a person
+    retaking the check to read every explanation should not lower what
+    their clinic sees). Written by clinics.sync."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="progress")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
@@ -261,10 +305,66 @@ class LessonProgress(models.Model):
         return f"{self.patient} · {self.lesson}"
 
 
+class SyncedItem(models.Model):
+    """One item a patient's phone sent and the server kept, under the id the
+    phone gave it. The primary key is what makes the sync exactly-once: a
+    replay, or a second request racing the first, cannot insert the same id
+    again (clinics.sync answers it "duplicate")."""
+
+    class Type(models.TextChoices):
+        LESSON_COMPLETED = "lesson.completed", "Lesson completed"
+        CRAVING_LOGGED = "craving.logged", "Craving logged"
+
+    id = models.UUIDField(primary_key=True)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="synced_items")
+    type = models.CharField(max_length=30, choices=Type.choices)
+    at = models.DateTimeField(help_text="When it happened, by the phone's clock.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "type"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.id}"
+
+
+class CravingSummaryQuerySet(models.QuerySet):
+    def since(self, moment) -> "CravingSummaryQuerySet":
+        return self.filter(at__gte=moment)
+
+
+class CravingSummary(models.Model):
+    """A craving the patient logged on their phone and chose to share: the
+    time, how strong it was before and after, the tool, the outcome and the
+    triggers; the note only if they share notes too."""
+
+    item = models.OneToOneField(SyncedItem, primary_key=True, on_delete=models.CASCADE, related_name="craving")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="craving_summaries")
+    at = models.DateTimeField()
+    intensity_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    intensity_after = models.PositiveSmallIntegerField(null=True, blank=True)
+    tool = models.CharField(max_length=20, blank=True)
+    outcome = models.CharField(max_length=20, blank=True)
+    triggers = models.JSONField(default=list, blank=True, help_text="Trigger labels, as the phone shows them.")
+    note = models.TextField(blank=True)
+
+    objects = CravingSummaryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "craving summaries"
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["patient", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} · craving {self.at:%Y-%m-%d %H:%M}"
+
+
 class AuditEvent(models.Model):
     """Append-only: written by services, readable by clinic admins, never
-    edited or deleted through the app (the admin is read-only too). Labels
-    are copied so the record survives a deleted account."""
+    edited or deleted through the app (the admin is read-only too), with one
+    exception: when a patient deletes their account, the rows about them lose
+    their label and username (services.patient_data_delete), so the log keeps
+    what staff did and that a patient record was deleted, and nothing more."""
 
     class Action(models.TextChoices):
         PATIENT_VIEWED = "patient_viewed", "Viewed patient page"
@@ -276,9 +376,10 @@ class AuditEvent(models.Model):
         WITHDRAWN = "withdrawn", "Withdrew assignment"
         STAFF_ADDED = "staff_added", "Added staff member"
         ACCOUNT_DELETED = "account_deleted", "Patient deleted their account"
-        SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing progress"
-        SHARING_STARTED = "sharing_started", "Patient started sharing progress again"
+        SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing"
+        SHARING_STARTED = "sharing_started", "Patient started sharing"
         PASSPHRASE_LINK = "passphrase_link", "Made a new-passphrase link for a patient"
+        STAFF_DEACTIVATED = "staff_deactivated", "Deactivated a staff member"
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(

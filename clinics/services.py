@@ -3,18 +3,25 @@ reads the request."""
 
 import csv
 import io
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
+from accounts.services import sessions_end_all, set_password_path
 from lessons.models import Lesson
 
-from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
+from .models import (
+    Assignment, AuditEvent, Clinic, CravingSummary, Invite, LessonProgress, Membership, Patient, SyncedItem,
+    validate_time_zone,
+)
 
 
 
@@ -24,10 +31,6 @@ class InviteUnavailable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason  # "unknown" | "used" | "expired"
-
-
-class ProgressError(ValueError):
-    """Bad progress input; the message is safe to show."""
 
 
 # --- Audit -------------------------------------------------------------------
@@ -52,7 +55,9 @@ def audit_record(
 
 
 @transaction.atomic
-def staff_create(*, clinic: Clinic, added_by: User, username: str, role: str = Membership.Role.CLINICIAN) -> User:
+def staff_create(
+    *, clinic: Clinic, added_by: User | None, username: str, role: str = Membership.Role.CLINICIAN
+) -> User:
     """A new clinician (or admin) of this clinic, with no usable password:
     they set their own through a one-time link (accounts.services.set_password_path)."""
     user = User(username=username)
@@ -61,6 +66,76 @@ def staff_create(*, clinic: Clinic, added_by: User, username: str, role: str = M
     Membership.objects.create(user=user, clinic=clinic, role=role)
     audit_record(actor=added_by, clinic=clinic, action=AuditEvent.Action.STAFF_ADDED, detail=f"{username} ({role})")
     return user
+
+
+@transaction.atomic
+def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> None:
+    """A staff member leaves: their account can no longer sign in, and every
+    session they have open ends on its next request. Audited. Refused for
+    oneself (a clinic must not lose its last admin by a slip)."""
+    if membership.clinic_id != clinic.pk:
+        raise ValueError("the staff member must belong to the clinic")
+    user = membership.user
+    if user.pk == by.pk:
+        raise ValueError("You cannot deactivate your own account.")
+    if not user.is_active:
+        return
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    sessions_end_all(user=user)
+    audit_record(
+        actor=by, clinic=clinic, action=AuditEvent.Action.STAFF_DEACTIVATED,
+        detail=f"{user.username} ({membership.get_role_display()})",
+    )
+
+
+class ClinicCreateError(ValueError):
+    """The clinic cannot be created as asked; the message is safe to show."""
+
+
+def _time_zone_checked(time_zone: str) -> str:
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError:
+        close = [zone for zone in zoneinfo.available_timezones() if zone.lower() == time_zone.lower()]
+        hint = f" Did you mean {close[0]}?" if close else " Use a name such as America/New_York or Europe/London."
+        raise ClinicCreateError(f"Unknown time zone “{time_zone}”.{hint}") from None
+    return time_zone
+
+
+def _clinic_slug_free(name: str) -> str:
+    base = slugify(name)[:40] or "clinic"
+    slug, n = base, 2
+    while Clinic.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def clinic_create(*, name: str, admin_username: str, time_zone: str = "UTC") -> tuple[Clinic, User]:
+    """A new clinic and its first clinic admin, who has no usable password
+    yet: they set one through accounts.services.set_password_path. Refuses a
+    name another clinic has (whatever its case), a username that is taken,
+    and an unknown time zone, with ClinicCreateError; nothing is written then."""
+    name = " ".join(name.split())
+    admin_username = admin_username.strip()
+    if not name:
+        raise ClinicCreateError("The clinic needs a name.")
+    time_zone = _time_zone_checked(time_zone.strip())
+    existing = Clinic.objects.filter(name__iexact=name).first()
+    if existing is not None:
+        raise ClinicCreateError(f"A clinic named “{existing.name}” already exists.")
+    try:
+        User._meta.get_field("username").run_validators(admin_username)
+        if not admin_username:
+            raise ValidationError("A username is required.")
+    except ValidationError as error:
+        raise ClinicCreateError(f"Username “{admin_username}”: {' '.join(error.messages)}") from None
+    if User.objects.filter(username__iexact=admin_username).exists():
+        raise ClinicCreateError(f"The username “{admin_username}” is taken: choose another for the clinic admin.")
+    clinic = Clinic.objects.create(name=name, slug=_clinic_slug_free(name), time_zone=time_zone)
+    admin = staff_create(clinic=clinic, added_by=None, username=admin_username, role=Membership.Role.ADMIN)
+    return clinic, admin
 
 
 # --- Invites and joining -----------------------------------------------------
@@ -192,106 +267,175 @@ def assignment_withdraw(*, clinician: User, assignment: Assignment) -> Assignmen
     return assignment
 
 
-# --- Progress from the patient's phone ---------------------------------------
+# --- Sharing -----------------------------------------------------------------
 
 
-@dataclass
-class ProgressInput:
-    slug: str
-    done: bool
-    score: int | None
-    total: int | None
+@dataclass(frozen=True)
+class SharingCategory:
+    field: str  # the Patient flag
+    description: str  # for the audit log and messages
+    synced_type: str | None  # the synced items of this kind, deleted when it is turned off
 
 
-def progress_parse(data: object) -> ProgressInput:
-    """Validate one progress item from JSON; ProgressError says what is wrong."""
-    if not isinstance(data, dict):
-        raise ProgressError("Expected a JSON object.")
-    slug = data.get("slug")
-    if not isinstance(slug, str) or not slug:
-        raise ProgressError("slug is required.")
-    done = data.get("done", False)
-    if not isinstance(done, bool):
-        raise ProgressError("done must be true or false.")
-    score, total = data.get("score"), data.get("total")
-    if (score is None) != (total is None):
-        raise ProgressError("score and total go together.")
-    if score is not None:
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (score, total)):
-            raise ProgressError("score and total must be whole numbers.")
-        if not 0 <= score <= total:
-            raise ProgressError("score must be between 0 and total.")
-    if not done and score is None:
-        raise ProgressError("Nothing to record: send done or a score.")
-    return ProgressInput(slug=slug, done=done, score=score, total=total)
+SHARING = {
+    "lessons": SharingCategory("shares_progress", "lesson progress and check scores", SyncedItem.Type.LESSON_COMPLETED),
+    "cravings": SharingCategory("shares_cravings", "craving summaries", SyncedItem.Type.CRAVING_LOGGED),
+    "notes": SharingCategory("shares_craving_notes", "craving notes", None),
+}
+
+
+class SharingError(ValueError):
+    """A choice that cannot be made as asked; the message is safe to show."""
+
+
+def sharing_of(patient: Patient) -> dict[str, bool]:
+    """The patient's choices, by category name (as the phone receives them)."""
+    return {name: getattr(patient, category.field) for name, category in SHARING.items()}
+
+
+@transaction.atomic
+def sharing_set(*, patient: Patient, category: str, share: bool) -> Patient:
+    """Turn sharing of one category on or off. Off deletes what the server
+    holds of it (the clinic then sees "not shared") and is audited, so the
+    clinic knows why data vanished; turning craving summaries off turns
+    their notes off too. Notes can only be shared with the summaries."""
+    if category not in SHARING:
+        raise SharingError("Unknown kind of data.")
+    # Lock the patient row: an item being stored at the same moment either
+    # lands before this delete or sees the new choice (clinics.sync).
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if category == "notes" and share and not patient.shares_cravings:
+        raise SharingError("Share your craving summaries first: a note is shared with its craving.")
+    if category == "cravings" and not share and patient.shares_craving_notes:
+        _sharing_change(patient, "notes", share=False)
+    _sharing_change(patient, category, share=share)
+    return patient
+
+
+def _sharing_change(patient: Patient, name: str, *, share: bool) -> None:
+    category = SHARING[name]
+    if getattr(patient, category.field) == share:
+        return
+    setattr(patient, category.field, share)
+    patient.save(update_fields=[category.field])
+    if not share:
+        if name == "lessons":
+            LessonProgress.objects.filter(patient=patient).delete()
+        if name == "notes":
+            CravingSummary.objects.filter(patient=patient).exclude(note="").update(note="")
+        if category.synced_type:
+            # The receipts go too: they hold when each thing happened.
+            SyncedItem.objects.filter(patient=patient, type=category.synced_type).delete()
+    audit_record(
+        actor=patient.user, clinic=patient.clinic, patient=patient, detail=category.description,
+        action=AuditEvent.Action.SHARING_STARTED if share else AuditEvent.Action.SHARING_STOPPED,
+    )
 
 
 def patient_passphrase_link(*, clinician: User, patient: Patient) -> str:
     """A one-time link with which a patient who forgot their passphrase sets a
     new one on their own account (no second patient record, nothing lost).
     It stops working once used or after PASSWORD_RESET_TIMEOUT. Audited."""
-    from accounts.services import set_password_path
-
     audit_record(actor=clinician, clinic=patient.clinic, action=AuditEvent.Action.PASSPHRASE_LINK, patient=patient)
     return set_password_path(user=patient.user)
 
 
-class SharingOff(Exception):
-    """The patient has chosen not to share progress with their clinic."""
+# --- A patient's own data: export and deletion (asked by accounts) ---------
+
+KEPT_AFTER_DELETION = [
+    {
+        "what": "One line in your clinic’s audit log saying that a patient record was deleted",
+        "why": "So the clinic can account for every record it had. The line has no username, no label and "
+        "nothing you did.",
+    },
+    {
+        "what": "Your clinic’s audit log lines about what its staff did, such as viewing a patient’s page, "
+        "with your label and username removed",
+        "why": "So the clinic can still show who looked at patient records, and when.",
+    },
+]
 
 
-@transaction.atomic
-def progress_sharing_set(*, patient: Patient, share: bool) -> None:
-    """Turn sharing of lesson progress on or off. Off deletes what the server
-    holds (the clinic then sees "not shared"); on again, the phone re-sends
-    what it has. Audited either way, so the clinic knows why data vanished."""
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    if patient.shares_progress == share:
-        return
-    patient.shares_progress = share
-    patient.save(update_fields=["shares_progress"])
-    if not share:
-        LessonProgress.objects.filter(patient=patient).delete()
-    audit_record(
-        actor=patient.user, clinic=patient.clinic, patient=patient,
-        action=AuditEvent.Action.SHARING_STARTED if share else AuditEvent.Action.SHARING_STOPPED,
+def patient_data_export(*, user: User) -> dict:
+    """What clinics holds about this person, for their "my data" export."""
+    patient = Patient.objects.select_related("clinic").filter(user=user).first()
+    if patient is None:
+        return {}
+    today = patient.clinic.today()
+    assignments = (
+        Assignment.objects.for_patient(patient).with_status(today=today).select_related("lesson")
+        .order_by("created_at", "pk")
     )
+    return {
+        "clinic": {"name": patient.clinic.name, "your_label_there": patient.label, "joined": patient.created_at.isoformat()},
+        "sharing": sharing_of(patient),
+        "assignments": [
+            {
+                "lesson": a.lesson.slug,
+                "title": a.lesson.title,
+                "due_date": a.due_date.isoformat(),
+                "status": a.status,
+                "note": a.note,
+                "assigned_at": a.created_at.isoformat(),
+                "withdrawn_at": a.withdrawn_at.isoformat() if a.withdrawn_at else None,
+            }
+            for a in assignments
+        ],
+        "lesson_progress": [
+            {
+                "lesson": p.lesson.slug,
+                "completed_at": p.completed_at.isoformat() if p.completed_at else None,
+                "score": p.score,
+                "total": p.total,
+            }
+            for p in LessonProgress.objects.filter(patient=patient).select_related("lesson").order_by("lesson__order")
+        ],
+        "craving_summaries": [
+            {
+                "id": str(c.item_id),
+                "at": c.at.isoformat(),
+                "intensity_before": c.intensity_before,
+                "intensity_after": c.intensity_after,
+                "tool": c.tool or None,
+                "outcome": c.outcome or None,
+                "triggers": c.triggers,
+                "note": c.note,
+            }
+            for c in CravingSummary.objects.filter(patient=patient).order_by("at")
+        ],
+        # Who at the clinic looked at this person's data, and when.
+        "clinic_access_log": [
+            {"when": e.created_at.isoformat(), "who": e.actor_username, "what": e.get_action_display(), "detail": e.detail}
+            for e in AuditEvent.objects.filter(patient=patient)
+        ],
+        "kept_after_deletion": list(KEPT_AFTER_DELETION),
+    }
+
+
+def patient_kept_after_deletion(*, user: User) -> list[dict]:
+    return list(KEPT_AFTER_DELETION) if Patient.objects.filter(user=user).exists() else []
 
 
 @transaction.atomic
-def progress_record(*, patient: Patient, item: ProgressInput) -> LessonProgress:
-    """Record a lesson done and/or its quiz result. Idempotent: one row per
-    patient and lesson; the first completion time is kept, and the best quiz
-    score (see LessonProgress). Raises SharingOff if the patient has
-    stopped sharing."""
-    # Lock the patient row: a "stop sharing" at the same moment waits, so no
-    # row can slip in after its delete.
-    if Patient.objects.select_for_update().filter(pk=patient.pk, shares_progress=True).first() is None:
-        raise SharingOff
-    lesson = Lesson.objects.for_clinic(patient.clinic).filter(slug=item.slug).first()
-    if lesson is None:
-        raise ProgressError("No such lesson.")
-    if item.total is not None and item.total != len(lesson.quiz):
-        raise ProgressError("total does not match this lesson's check.")
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            LessonProgress.objects.get_or_create(patient=patient, lesson=lesson)
-    except IntegrityError:
-        pass  # another request created it between our read and our insert
-    # Lock the row so two requests at once cannot both lower or both set it.
-    progress = LessonProgress.objects.select_for_update().get(patient=patient, lesson=lesson)
-    changed = False
-    if item.done and progress.completed_at is None:
-        progress.completed_at = now
-        changed = True
-    if item.score is not None and (progress.score is None or item.score > progress.score):
-        progress.score, progress.total = item.score, item.total
-        changed = True
-    if changed:
-        progress.updated_at = now
-        progress.save()
-    return progress
+def patient_data_delete(*, user: User) -> None:
+    """Before a patient's account is deleted: remove their invite, strip their
+    label and username from the clinic's audit log, and add one line saying
+    a patient record was deleted. The rest (assignments, progress, synced
+    items, craving summaries) goes with the patient row (cascade)."""
+    patient = Patient.objects.select_related("clinic").filter(user=user).first()
+    if patient is None:
+        return
+    clinic = patient.clinic
+    invites = Invite.objects.filter(patient=patient)
+    labels = {patient.label, *invites.values_list("label", flat=True)}
+    invites.delete()
+    AuditEvent.objects.filter(patient=patient).update(patient_label="")
+    AuditEvent.objects.filter(actor=user).update(actor_username="")
+    # A "Created invite" line names the invite's label in its detail, with no
+    # link to the patient: match it by that label (another invite with the
+    # very same label loses its detail too, which hides nothing from anyone).
+    AuditEvent.objects.filter(clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail__in=labels).update(detail="")
+    audit_record(actor=None, clinic=clinic, action=AuditEvent.Action.ACCOUNT_DELETED)
 
 
 # --- Export ------------------------------------------------------------------
@@ -306,11 +450,10 @@ def _csv_safe(value: object) -> str:
 
 
 def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = None) -> str:
-    """Every active assignment of the clinic with its status, as CSV; written
-    to the audit log."""
-    today = today or timezone.localdate()
+    """Every active assignment of the clinic with its status (an
+    Assignment.Status value), as CSV; written to the audit log."""
     rows = (
-        Assignment.objects.for_clinic(clinic).active().with_completion()
+        Assignment.objects.for_clinic(clinic).active().with_completion().with_status(today=today or clinic.today())
         .select_related("patient", "lesson").order_by("patient__label", "patient_id", "due_date", "lesson__order")
     )
     out = io.StringIO()
@@ -320,19 +463,16 @@ def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = Non
     exported: dict[int, Patient] = {}
     for a in rows:
         exported.setdefault(a.patient_id, a.patient)
-        if not a.patient.shares_progress:
-            status = "not shared"
-        else:
-            status = "done" if a.completed_at else ("overdue" if a.due_date < today else "open")
+        shared = a.status != Assignment.Status.NOT_SHARED
         writer.writerow(
             [
                 _csv_safe(a.patient.label),
                 a.lesson.slug,
                 a.due_date.isoformat(),
-                status,
-                a.completed_at.isoformat() if a.completed_at else "",
-                "" if a.score is None else a.score,
-                "" if a.total is None else a.total,
+                a.status,
+                a.completed_at.isoformat() if shared and a.completed_at else "",
+                "" if not shared or a.score is None else a.score,
+                "" if not shared or a.total is None else a.total,
                 _csv_safe(a.note),
             ]
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "clinics"
 
@@ -17,7 +17,9 @@ urlpatterns = [
     path("clinic/export.csv", views.export_csv, name="export_csv"),
     path("clinic/audit/", views.audit_log, name="audit_log"),
     path("clinic/staff/", views.staff, name="staff"),
+    path("clinic/staff/<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
     path("join/<str:code>/", views.join, name="join"),
-    path("api/v1/me/assignments/", views.api_assignments, name="api_assignments"),
-    path("api/v1/progress/", views.api_progress, name="api_progress"),
+    path("me/sharing/", views.sharing, name="sharing"),
+    path("api/v1/me/assignments/", api.me, name="api_assignments"),
+    path("api/v1/sync", api.sync_batch, name="api_sync"),
 ]

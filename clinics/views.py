@@ -1,23 +1,23 @@
 """Clinic pages (staff only, scoped to the staff member's clinic), the
-patient's join page, and the small JSON API the patient's phone uses.
+patient's join page and their sharing choices.
 
-Every view here is `never_cache`: the service worker never stores a response
+The phone's JSON API is in clinics/api.py. Every view here is `never_cache`: the service worker never stores a response
 marked no-store/private, so a shared phone keeps no copy of clinic data."""
 
-import json
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from functools import wraps
 
 import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -25,12 +25,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe, require_http_methods, require_POST
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
+from project.jsonbody import JsonBodyError, parse_json_body
 
-from . import services
+from . import charts, services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
-from .models import Assignment, AuditEvent, Invite, LessonProgress, Membership, Patient
+from .models import Assignment, AuditEvent, CravingSummary, Invite, LessonProgress, Membership, Patient
 
 PAGE_SIZE = 25
+# One progress item is a slug, two numbers and a flag: well under 1 KB.
+PROGRESS_MAX_BYTES = 16 * 1024
 
 
 def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) -> Callable:
@@ -70,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if show not in FILTERS:
         show = "all"
     query = request.GET.get("q", "").strip()[:100]
-    patients = Patient.objects.for_clinic(request.clinic).with_progress()
+    patients = Patient.objects.for_clinic(request.clinic).with_progress(today=request.clinic.today())
     if query:
         patients = patients.filter(label__icontains=query)
     if show == "overdue":
@@ -81,7 +84,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "clinics/dashboard.html",
-        {"page": page, "show": show, "filters": FILTERS, "query": query, "today": timezone.localdate()},
+        {"page": page, "show": show, "filters": FILTERS, "query": query},
     )
 
 
@@ -93,8 +96,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
+    today = request.clinic.today()
     assignments = list(
-        Assignment.objects.for_patient(patient).with_completion().select_related("lesson")
+        Assignment.objects.for_patient(patient).with_completion().with_status(today=today).select_related("lesson")
         .order_by("withdrawn_at", "due_date", "lesson__order")
     )
     active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
@@ -102,6 +106,12 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         LessonProgress.objects.filter(patient=patient).exclude(Exists(active_lessons)).select_related("lesson")
         .order_by("lesson__order")
     )
+    cravings = None
+    if patient.shares_cravings:
+        since = datetime.combine(today - timedelta(days=charts.DAYS - 1), time.min, tzinfo=request.clinic.zone)
+        cravings = charts.craving_overview(
+            CravingSummary.objects.filter(patient=patient).since(since), today=today, zone=request.clinic.zone
+        )
     services.audit_record(
         actor=request.user, clinic=request.clinic, action=AuditEvent.Action.PATIENT_VIEWED, patient=patient
     )
@@ -112,7 +122,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "patient": patient,
             "assignments": assignments,
             "other_progress": other_progress,
-            "today": timezone.localdate(),
+            "cravings": cravings,
             "due_form": DueDateForm(),
         },
     )
@@ -236,7 +246,7 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinics/passphrase_link.html",
-        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "days": settings.PASSWORD_RESET_TIMEOUT // 86400},
+        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
     )
 
 
@@ -245,8 +255,10 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @clinic_staff_required
-@require_safe
+@require_POST
 def export_csv(request: HttpRequest) -> HttpResponse:
+    """A POST (with CSRF): it writes audit rows, so a GET (a prefetch, a
+    link opened by someone else's page) must never produce it."""
     body = services.progress_export_csv(clinic=request.clinic, actor=request.user)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     filename = f"crest-{request.clinic.slug}-{timezone.localdate().isoformat()}.csv"
@@ -284,10 +296,24 @@ def staff(request: HttpRequest) -> HttpResponse:
     for member in members:
         # The link works once: it stops matching as soon as a password is set.
         member.set_password_url = (
-            None if member.user.has_usable_password()
+            None if member.user.has_usable_password() or not member.user.is_active
             else request.build_absolute_uri(set_password_path(user=member.user))
         )
     return render(request, "clinics/staff.html", {"form": form, "members": members})
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_POST
+def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, clinic=request.clinic)
+    try:
+        services.staff_deactivate(clinic=request.clinic, by=request.user, membership=membership)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Deactivated {membership.user.username}. They are signed out everywhere.")
+    return redirect("clinics:staff")
 
 
 # --- Joining (public) --------------------------------------------------------
@@ -328,83 +354,28 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "clinics/join.html", {"form": form, "clinic": invite.clinic})
 
 
-# --- JSON API for the patient's phone ----------------------------------------
-
-
-def _assignment_json(a: Assignment, today) -> dict:
-    return {
-        "slug": a.lesson.slug,
-        "title": a.lesson.title,
-        "url": a.lesson.get_absolute_url(),
-        "due_date": a.due_date.isoformat(),
-        "note": a.note,
-        "done": a.completed_at is not None,
-        "completed_at": a.completed_at.isoformat() if a.completed_at else None,
-        "score": a.score,
-        "total": a.total,
-        "overdue": a.completed_at is None and a.due_date < today,
-    }
+# --- The patient's sharing choices (a section of /me/) ---------------------
 
 
 @never_cache
-@require_safe
-def api_assignments(request: HttpRequest) -> JsonResponse:
-    """What the patient's clinic has assigned them. Always 200: anonymous
-    people get {"signed_in": false}, so the page just keeps the block hidden."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"signed_in": False})
-    patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
-    if patient is None:
-        return JsonResponse({"signed_in": True, "patient": False, "assignments": []})
-    # The phone's progress POSTs read the CSRF token from its cookie; set it
-    # here for patients only (anonymous readers get no cookie at all).
-    get_token(request)
-    today = timezone.localdate(timezone=patient.clinic.zone)
-    assignments = (
-        Assignment.objects.for_patient(patient).active().with_completion().select_related("lesson")
-        .filter(lesson__published=True).order_by("due_date", "lesson__order")
-    )
-    return JsonResponse(
-        {
-            "signed_in": True,
-            "patient": True,
-            "clinic": patient.clinic.name,
-            "sharing": patient.shares_progress,
-            "assignments": [_assignment_json(a, today) for a in assignments],
-        }
-    )
-
-
-@never_cache
+@login_required
 @require_POST
-def api_progress(request: HttpRequest) -> JsonResponse:
-    """Record a lesson done and/or its quiz score for the signed-in patient.
-    Body: {"slug": str, "done": bool, "score": int?, "total": int?}.
-    Idempotent (see services.progress_record); CSRF-protected."""
-    if not request.user.is_authenticated:
-        return JsonResponse({"error": "Sign in to record progress with your clinic."}, status=401)
-    patient = Patient.objects.filter(user=request.user).first()
-    if patient is None:
-        return JsonResponse({"error": "Only patient accounts record lesson progress."}, status=403)
+def sharing(request: HttpRequest) -> HttpResponse:
+    """A patient turns sharing of one kind of data with their clinic on or off."""
+    patient = get_object_or_404(Patient, user=request.user)
+    category, share = request.POST.get("category"), request.POST.get("share")
+    if category not in services.SHARING or share not in ("on", "off"):
+        messages.error(request, "Please choose what to share, and whether to share it.")
+        return redirect("accounts:me")
     try:
-        data = json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse({"error": "The body must be JSON."}, status=400)
-    try:
-        item = services.progress_parse(data)
-        progress = services.progress_record(patient=patient, item=item)
-    except services.ProgressError as error:
-        return JsonResponse({"error": str(error)}, status=400)
-    except services.SharingOff:
-        # Not an error: the patient's own choice. The phone keeps its record.
-        return JsonResponse({"recorded": False, "shared": False, "slug": item.slug})
-    return JsonResponse(
-        {
-            "recorded": True,
-            "slug": item.slug,
-            "completed_at": progress.completed_at.isoformat() if progress.completed_at else None,
-            "score": progress.score,
-            "total": progress.total,
-        }
-    )
-
+        services.sharing_set(patient=patient, category=category, share=share == "on")
+    except services.SharingError as error:
+        messages.error(request, str(error))
+        return redirect("accounts:me")
+    what = services.SHARING[category].description
+    if share == "on":
+        extra = " This phone will send the lessons you finished while signed in." if category == "lessons" else ""
+        messages.success(request, f"Your clinic can now see your {what}.{extra}")
+    else:
+        messages.success(request, f"Your clinic no longer sees your {what}. What the server had is deleted.")
+    return redirect("accounts:me")

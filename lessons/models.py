@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from .quiz import QuizError, scored_count, validate_quiz
+
 WORDS_PER_MINUTE = 200
 
 
@@ -87,9 +89,12 @@ class Lesson(models.Model):
                 links.append({"title": source["title"], "url": url if url.startswith(("https://", "http://")) else ""})
         return links
 
-    def clean(self) -> None:
-        from .quiz import QuizError, validate_quiz
+    @property
+    def quiz_total(self) -> int:
+        """What the knowledge check is scored out of (reflections do not count)."""
+        return scored_count(self.quiz)
 
+    def clean(self) -> None:
         try:
             validate_quiz(self.quiz)
         except QuizError as error:

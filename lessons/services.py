@@ -10,7 +10,7 @@ import markdown
 import nh3
 import yaml
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -21,6 +21,11 @@ from .quiz import QuizError, validate_quiz
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", re.DOTALL)
 DIAGRAM_LINE = re.compile(r"<p>\[\[diagram:([a-z0-9-]+)\]\]</p>")
+# A line of its own, `[[steps:NAME]]`, stands for `_shared/NAME-steps.md` in
+# the content folder: one text used by several lessons and by /help/, so the
+# copies cannot drift apart.
+STEPS_LINE = re.compile(r"^\[\[steps:([a-z0-9-]+)\]\][ \t]*$", re.MULTILINE)
+SHARED_FOLDER = "_shared"
 SVG_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL)
 
 # What a lesson body may contain once rendered. Staff edit lessons in the
@@ -28,6 +33,8 @@ SVG_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.DOTALL)
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote",
     "code", "pre", "hr", "br", "table", "thead", "tbody", "tr", "th", "td",
+    # "For the curious" boxes: harder terms, folded away from the main text.
+    "details", "summary",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
@@ -48,6 +55,47 @@ class LoadResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
+
+
+def shared_dir(content_dir: Path | None = None) -> Path:
+    return Path(content_dir or settings.LESSONS_CONTENT_DIR) / SHARED_FOLDER
+
+
+def shared_files(content_dir: Path | None = None) -> list[Path]:
+    """Every shared text, for the service worker's version."""
+    folder = shared_dir(content_dir)
+    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+
+
+def steps_markdown(name: str, *, content_dir: Path | None = None) -> str:
+    """The Markdown of one shared list of steps; FileNotFoundError if there is none."""
+    return (shared_dir(content_dir) / f"{name}-steps.md").read_text(encoding="utf-8").strip()
+
+
+def steps_expand(body: str, *, content_dir: Path | None = None, strict: bool = True) -> str:
+    """Replace each `[[steps:NAME]]` line with the shared steps it names.
+
+    The loader expands them (strictly: an unknown name is an error), so a
+    lesson's stored text, its reading time and its `updated_at` follow the
+    shared file. Rendering expands again, leniently, for lessons written in
+    the admin.
+    """
+
+    def replace(match: re.Match) -> str:
+        try:
+            return steps_markdown(match.group(1), content_dir=content_dir)
+        except FileNotFoundError:
+            if strict:
+                raise
+            return ""
+
+    return STEPS_LINE.sub(replace, body)
+
+
+def steps_html(name: str) -> SafeString:
+    """One shared list of steps as HTML: the very same rendering a lesson
+    gives it, for pages (like /help/) that show it outside a lesson."""
+    return lesson_body_html(steps_markdown(name))
 
 
 def lesson_file_parse(path: Path) -> dict:
@@ -89,6 +137,10 @@ def lesson_file_parse(path: Path) -> dict:
         raise LessonFileError(path, "sources must be a list of entries with a 'title' (and an optional 'url')")
     if not body.strip():
         raise LessonFileError(path, "has no lesson text after the front matter")
+    try:
+        body = steps_expand(body, content_dir=path.parent)
+    except FileNotFoundError as error:
+        raise LessonFileError(path, f"names shared steps that do not exist ({error.filename})") from error
     return {
         "slug": slug,
         "title": str(meta["title"]).strip(),
@@ -149,35 +201,40 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
     return result
 
 
-# The version of the lessons as a whole, kept in the cache so public pages
-# (rendered once per version, see project/page_cache.py) need no query to
-# know it. A save or delete resets it at once (lessons/apps.py). It lives
-# only a second, because a per-process cache (LocMem, when there is no
-# REDIS_URL) never hears of a change made by another process — an admin
-# edit served by another worker, `migrate` on a running server — and a
-# queryset update sends no signal: at most one query a second per process.
-LESSONS_VERSION_KEY = "crest:lessons-version"
+# The version of the lessons as a whole, for the public pages' cache keys
+# (project/page_cache.py). Read from the database at most once a second per
+# process and kept in this process's memory, so a cached page needs no query
+# at all: a change made by another process (an admin edit served by another
+# worker or server, `migrate` on a running server) shows within a second. A
+# save or delete in this process resets it at once (lessons/apps.py), and
+# the loader does too (its queryset update sends no signal).
 LESSONS_VERSION_SECONDS = 1
+_LESSONS_VERSION_KEY = "lessons-version"
+_this_process = LocMemCache("crest-lessons-version", {"TIMEOUT": LESSONS_VERSION_SECONDS})
 
 
 def lessons_version() -> str:
     """A short token that changes whenever any lesson's text, publishing or
     owner changes: `updated_at` moves on every save, and `published` and
     `clinic` are read too because a queryset update leaves `updated_at` be."""
-    token = cache.get(LESSONS_VERSION_KEY)
+    token = _this_process.get(_LESSONS_VERSION_KEY)
     if token is None:
         rows = Lesson.objects.order_by("pk").values_list("pk", "updated_at", "published", "clinic_id")
-        payload = ";".join(f"{pk},{updated.isoformat()},{int(published)},{clinic}" for pk, updated, published, clinic in rows)
+        payload = ";".join(f"{pk},{at.isoformat()},{int(published)},{clinic}" for pk, at, published, clinic in rows)
         token = hashlib.sha256(payload.encode()).hexdigest()[:16]
-        cache.set(LESSONS_VERSION_KEY, token, LESSONS_VERSION_SECONDS)
+        _this_process.set(_LESSONS_VERSION_KEY, token, LESSONS_VERSION_SECONDS)
     return token
 
 
 def lessons_version_reset() -> None:
-    """Forget the lessons version now, and again once the transaction
-    commits (a request racing the commit may have cached the old state)."""
-    cache.delete(LESSONS_VERSION_KEY)
-    transaction.on_commit(lambda: cache.delete(LESSONS_VERSION_KEY))
+    """Forget the lessons' version now, and again once the transaction
+    commits (a request racing the commit may have read the old state)."""
+    lessons_version_forget()
+    transaction.on_commit(lessons_version_forget)
+
+
+def lessons_version_forget() -> None:
+    _this_process.clear()
 
 
 def _diagram_html(name: str) -> str:
@@ -193,8 +250,9 @@ def _diagram_html(name: str) -> str:
 
 def lesson_body_html(body: str) -> SafeString:
     """Markdown → sanitised HTML, with `[[diagram:NAME]]` lines replaced by
-    the diagram's inline SVG."""
-    raw = markdown.markdown(body, extensions=["sane_lists", "tables"], output_format="html")
+    the diagram's inline SVG and `[[steps:NAME]]` lines by the shared steps."""
+    body = steps_expand(body, strict=False)
+    raw = markdown.markdown(body, extensions=["sane_lists", "tables", "md_in_html"], output_format="html")
     clean = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,

@@ -1,4 +1,4 @@
-"""Public pages: rendered once per version, answered from Django's cache.
+"""Public pages: rendered once per version, answered from the cache.
 
 Home, the lessons, the toolkit, help, the offline page, the service worker
 script and the manifest are the same for everyone: the service worker keeps
@@ -6,21 +6,23 @@ them on phones, shared ones included, so they carry nothing about the person
 (no CSRF token, no messages, no name; signed-in extras are filled in by JS
 from the API). So each is rendered once per version of what it is made of —
 the lessons (`lessons.services.lessons_version`), the deploy
-(`project.pwa.deploy_fingerprint`) and the language — and kept in Django's
-default cache: per process (LocMem) by default, shared by every server when
-the cache is Redis.
+(`project.pwa.deploy_fingerprint`) and the language — and kept twice:
+- in Django's default cache (the database's cache table, or Redis with
+  REDIS_URL), shared by every process and server, so one render serves all;
+- in this process's memory, bounded, so a kept page costs no query and no
+  round trip. A key names its version, so a copy can never be out of date;
+  only the lessons' version, read at most once a second, picks the key.
 
 `PublicPageCacheMiddleware` sits before the session, CSRF, auth, messages,
 CSP and axes middleware, so a kept page is answered without any of that
-work and without a query. It sends an ETag (a hash of the body) and
-Last-Modified (when it was rendered) with `Cache-Control: no-cache`, so a
-revisit revalidates and gets a 304 when nothing changed. A miss runs the
-whole stack; the final response is kept only if nothing per-person got into
-it: no cookie set, no `Vary: Cookie` (the session was read), no CSP nonce,
-not marked private, in the language the key names. Otherwise it is passed
-on untouched and the next request renders again.
+work. It sends an ETag (a hash of the body) and Last-Modified (when it was
+rendered) with `Cache-Control: no-cache`, so a revisit revalidates and gets
+a 304 when nothing changed. A miss runs the whole stack; the final response
+is kept only if nothing per-person got into it: no cookie set, no
+`Vary: Cookie` (the session was read), no CSP nonce, not marked private, in
+the language the key names. Otherwise it is passed on untouched and the next
+request renders again.
 """
-
 import hashlib
 import logging
 import re
@@ -29,6 +31,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -61,6 +64,9 @@ PUBLIC_PAGES = frozenset(
 # the lifetime only lets a cache drop pages nobody asks for any more.
 PAGE_SECONDS = 60 * 60 * 24
 KEY_PREFIX = "crest:page:"
+# This process's copies (see the module docstring): about 20 pages per
+# language and host, each some tens of kilobytes.
+this_process = LocMemCache("crest-public-pages", {"TIMEOUT": PAGE_SECONDS, "OPTIONS": {"MAX_ENTRIES": 200}})
 # Headers the middleware sets itself on every answer from the cache.
 OWN_HEADERS = {"content-length", "content-encoding", "etag", "last-modified", "date", "set-cookie"}
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
@@ -157,6 +163,20 @@ def answer(request: HttpRequest, entry: dict) -> HttpResponse:
     return response
 
 
+def entry_get(key: str) -> dict | None:
+    entry = this_process.get(key)
+    if entry is None:
+        entry = cache.get(key)
+        if entry is not None:
+            this_process.set(key, entry)
+    return entry
+
+
+def entry_set(key: str, entry: dict) -> None:
+    this_process.set(key, entry)
+    cache.set(key, entry, PAGE_SECONDS)
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -171,7 +191,7 @@ class PublicPageCacheMiddleware:
         key = entry = None
         try:
             key = page_key(request, language, host)
-            entry = cache.get(key)
+            entry = entry_get(key)
         except Exception as error:  # noqa: BLE001 - cache or database down: render as if uncached
             logger.warning("public page cache unavailable: %s", error)
         if entry is not None:
@@ -183,7 +203,7 @@ class PublicPageCacheMiddleware:
         patch_cache_control(response, no_cache=True)
         entry = entry_from(response)
         try:
-            cache.set(key, entry, PAGE_SECONDS)
+            entry_set(key, entry)
         except Exception as error:  # noqa: BLE001
             logger.warning("public page cache unavailable: %s", error)
         return answer(request, entry)

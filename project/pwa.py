@@ -1,21 +1,25 @@
 """What the service worker precaches, and the version that names its cache.
 
 The version is a hash of everything the precache holds: the hashed static
-URLs, each lesson's slug and last change, and the page templates. Any deploy
+URLs, each lesson's slug and last change, and the page templates (with the
+diagrams and shared steps that pages render from files). Any deploy
 that changes one of them gives a new service worker, which installs a fresh
 cache; an unchanged deploy keeps the installed one.
 """
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.urls import reverse
 
 from lessons.models import Lesson
+from lessons.services import shared_files
 
 # Static folders the app shell needs offline; admin's files are left out.
 PRECACHE_STATIC_DIRS = ("css", "js", "icons")
@@ -70,7 +74,11 @@ def _static_contents_fingerprint() -> str:
 
 def _template_files() -> list[Path]:
     base = Path(settings.BASE_DIR)
-    return sorted(p for p in base.glob("*/templates/**/*") if p.is_file() and ".venv" not in p.parts)
+    templates = sorted(p for p in base.glob("*/templates/**/*") if p.is_file() and ".venv" not in p.parts)
+    # Pages also render files that are not templates: the diagrams inside
+    # lessons and the shared steps that /help/ shows (lessons/content/_shared).
+    diagrams = sorted(Path(settings.LESSONS_DIAGRAMS_DIR).glob("*.svg"))
+    return templates + diagrams + shared_files()
 
 
 @lru_cache(maxsize=1)
@@ -150,3 +158,35 @@ def cache_version(pages: list[str], static_urls: list[str]) -> str:
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+# The service worker sends the outbox for Background Sync with the pages' own
+# code: these ES modules, in this order, turned into one classic script (a
+# module service worker is too new to rely on). Each may name only the ones
+# before it, on single-line `import {...} from "./x.js";` lines.
+WORKER_MODULES = ("js/db.js", "js/outbox.js")
+_IMPORT_LINE = re.compile(r'^import \{[^}]*\} from "\./[\w-]+\.js";\n', re.M)
+_EXPORT = re.compile(r"^export (?=(?:async )?function|const|let|class)", re.M)
+
+
+def _worker_code() -> str:
+    parts = []
+    for name in WORKER_MODULES:
+        source = Path(finders.find(name)).read_text()
+        parts.append(f"// --- {name}\n" + _EXPORT.sub("", _IMPORT_LINE.sub("", source)))
+    body = "\n".join(parts)
+    if re.search(r"^(import|export)\b", body, re.M):
+        raise ValueError("a worker module has an import or export this conversion does not handle")
+    return "const CrestOutbox = (() => {\n" + body + "\nreturn { flush, SYNC_TAG };\n})();"
+
+
+@lru_cache(maxsize=1)
+def _worker_code_cached() -> str:
+    return _worker_code()
+
+
+def worker_code() -> str:
+    """db.js and outbox.js as classic code for the service worker, exposing
+    CrestOutbox.flush and CrestOutbox.SYNC_TAG. Read once per process in
+    production (static files change only with a deploy)."""
+    return _worker_code() if settings.DEBUG else _worker_code_cached()

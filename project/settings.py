@@ -1,11 +1,14 @@
 """Crest settings: one file; what differs per deploy comes from the environment.
 
-Development defaults are safe to run on a laptop. With DJANGO_DEBUG=0 the app
+Production is the default: debug is off unless DJANGO_DEBUG says otherwise
+(`make run` and `make test` turn it on for themselves). With debug off the app
 refuses to start without DJANGO_SECRET_KEY and turns on the HTTPS protections
 (unless DJANGO_HTTPS=0, for plain-HTTP local serving).
 """
 
+import ipaddress
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -21,19 +24,51 @@ def env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_flag("DJANGO_DEBUG", True)
+def refuse_to_start(message: str) -> None:
+    """Stop with one line on stderr and no traceback: the operator needs the
+    variable's name, not Python internals. (project/wsgi.py turns this into
+    gunicorn's "app failed to load", so the server stops too.)"""
+    print(f"Crest cannot start: {message}", file=sys.stderr)
+    raise SystemExit(1)
 
-if DEBUG:
-    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-deploy")
-else:
-    # Fail loudly: a production server must never run on a default key.
-    SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks, normalised
+    ("127.0.0.1" -> "127.0.0.1/32"). Anything else refuses to start, a bare
+    number included: it used to mean a count of proxies, and read as an
+    address it would trust the wrong machine."""
+    networks = []
+    for part in os.environ.get(name, "").split(","):
+        part = part.strip()
+        if part in ("", "0"):  # the old default "0" also means no proxies
+            continue
+        try:
+            if part.isdigit():
+                raise ValueError(part)
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            refuse_to_start(
+                f"{name} lists the proxies' addresses or networks, e.g. 127.0.0.1,10.0.0.0/8; “{part}” is not one."
+            )
+    return networks
+
+
+DEBUG = env_flag("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        # A production server must never run on a default key.
+        refuse_to_start("set DJANGO_SECRET_KEY (a long random string), or DJANGO_DEBUG=1 for development.")
+    SECRET_KEY = "dev-only-insecure-key-do-not-deploy"
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h.strip()]
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
+    # Project-wide operations (backup, restore); no models.
+    "project",
     "accounts",
     "lessons",
     "craving",
@@ -48,6 +83,9 @@ INSTALLED_APPS = [
     "pwa",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +101,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor?
+    "django_otp.middleware.OTPMiddleware",
+    # Staff go no further than the second step until they have.
+    "accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -88,6 +130,13 @@ TEMPLATES = [
     },
 ]
 
+# The cache holds what every app process must share (login throttling
+# counts), so it is never per-process memory: a table in the database by
+# default (`migrate` creates it).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crest_cache"},
+}
+
 # Database: SQLite file by default, anything dj-database-url reads otherwise.
 DATABASES = {
     "default": dj_database_url.config(
@@ -108,34 +157,69 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 
+# REDIS_URL puts the cache in Redis (Django's own Redis backend), one cache
+# for every app server. Without it, the CACHES default applies. Sessions are
+# in the database either way.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "crest",
+        }
+    }
+
+# Full links printed by management commands (create_clinic), e.g.
+# https://crest.example.org; without it they print a path.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip().rstrip("/")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-axes first: it refuses a locked-out login before the password is checked.
+# Login throttling (accounts/throttle.py) first: it refuses a throttled
+# sign-in before any password is checked.
 AUTHENTICATION_BACKENDS = [
+    "accounts.throttle.LoginThrottleBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Login throttling: 5 failures for one username from one address lock that
-# pair out for 15 minutes. By username *and* address, so one person's typos
-# on a shared clinic Wi-Fi do not lock out everyone else behind that address.
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Failed sign-ins are counted in fixed windows (on the clock) in the shared
+# cache. Over a limit, sign-in is refused until the window ends; a failure
+# during a lockout does not extend it. See accounts/throttle.py and README.
+LOGIN_WINDOW_SECONDS = 15 * 60
+LOGIN_FAILURE_LIMITS = {
+    "username_and_address": 5,  # a person's typos lock out only them, there
+    "address": 20,  # one address trying many usernames
+    "username": 30,  # one username tried from many addresses
+}
+# django-axes keeps its record of sign-in attempts (for the admin); the
+# limits above do the throttling, so axes itself never locks anyone out.
+AXES_LOCK_OUT_AT_FAILURE = False
 AXES_VERBOSE = False
-# How many proxies in front of the app append to X-Forwarded-For (1 behind one
-# TLS proxy). 0 trusts only the socket address; see accounts.services.client_ip.
-TRUSTED_PROXIES = int(os.environ.get("DJANGO_TRUSTED_PROXIES", "0"))
+# The addresses or networks of the proxies in front of the app. X-Forwarded-For
+# is read only from them; none trusts only the socket's address. See
+# accounts.services.client_ip.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
 AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
+
+# Set-password and new-passphrase links work once (the token covers the
+# password) and for one day at most.
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+
+# Staff (clinic admins, clinicians, superusers) sign in with two factors: a
+# password, then a code from an authenticator app or a recovery code.
+# DJANGO_STAFF_MFA=off turns that off for local trials. See accounts/mfa.py.
+STAFF_MFA = env_flag("DJANGO_STAFF_MFA", True)
+OTP_TOTP_ISSUER = "Crest"  # the name authenticator apps show: neutral, like the app's
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or codes on admin pages
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -228,9 +312,18 @@ PWA_APP_SHORTCUTS = [
 LESSONS_CONTENT_DIR = Path(os.environ.get("CREST_LESSONS_DIR", BASE_DIR / "lessons" / "content"))
 LESSONS_DIAGRAMS_DIR = BASE_DIR / "lessons" / "diagrams"
 
+# Every log line goes through project.redact: no invite code, set-password or
+# new-passphrase token, or query string (dashboard searches hold patient
+# labels) is ever written. "django" and "django.server" are named so that
+# Django's default handlers, which would print unfiltered, are replaced.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "project.redact.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

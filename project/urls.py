@@ -17,3 +17,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database out of reach answers 503 (retry), other failures 500.
+handler500 = "project.views.server_error"

@@ -1,9 +1,12 @@
 import json
+import sys
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.cache import patch_cache_control
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -50,8 +53,25 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "version": pwa.cache_version(pages, static_urls),
             "pages": json.dumps(pages),
             "static_urls": json.dumps(static_urls),
+            "outbox_code": pwa.worker_code(),
         },
         content_type="application/javascript; charset=utf-8",
     )
     patch_cache_control(response, no_cache=True)
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database that is restarting, failing over or briefly out
+    of reach is not a bug in the request: answer 503 with Retry-After, so the
+    phone's outbox and load balancers try again, instead of a 500. Rendered
+    without the request's context, which may need the database too."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"error": "The server cannot reach its database just now; try again shortly."})
+        else:
+            response = HttpResponse(loader.get_template("503.html").render())
+        response.status_code = 503
+        response["Retry-After"] = "5"
+        return response
+    return defaults.server_error(request)

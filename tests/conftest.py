@@ -1,7 +1,8 @@
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 # Playwright's sync API keeps an event loop running in this process for the
 # browser tests; Django's ORM would then refuse to run in the same thread.
@@ -10,10 +11,49 @@ from django.core.cache import cache
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture
+def client():
+    """Staff signed in with force_login() have passed the second factor too
+    (see tests.factories.Client)."""
+    from tests.factories import Client
+
+    return Client()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    from tests.factories import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """On SQLite, test on a file, as production runs (WAL, IMMEDIATE
+    transactions, a busy timeout), not in memory: an in-memory database
+    shares one cache whose table locks fail at once instead of waiting, so
+    tests with real threads (tests/clinics/test_sync_concurrency.py) would
+    test something production never does. One file per test process."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(tempfile.gettempdir()) / f"crest-test-{os.getpid()}.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(name)
+
+
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Public pages and the lessons' version live in the cache, which outlives
-    each test's rolled-back transaction: every test starts with none."""
-    cache.clear()
+def _no_public_pages_kept_in_this_process():
+    """Public pages and the lessons' version are also kept in this process's
+    memory, which outlives each test's rolled-back transaction (the shared
+    cache, a database table, rolls back with it): every test starts empty."""
+    from lessons.services import lessons_version_forget
+    from project.page_cache import this_process
+
+    this_process.clear()
+    lessons_version_forget()
     yield
-    cache.clear()
+    this_process.clear()
+    lessons_version_forget()

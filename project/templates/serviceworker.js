@@ -43,6 +43,21 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "SKIP_WAITING") self.skipWaiting();
 });
 
+// --- Background Sync: send the outbox when the connection is back, even
+// with no Crest page open (where the browser has it: Chromium). The code is
+// the pages' own outbox (static/js/db.js and outbox.js, embedded below by
+// project/pwa.py). A send that fails throws, so the browser tries again
+// later with its own back-off; signed out, there is nothing to retry.
+{{ outbox_code|safe }}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== CrestOutbox.SYNC_TAG) return;
+  event.waitUntil((async () => {
+    const result = await CrestOutbox.flush({ now: true });
+    if (result.state === "offline" || result.state === "failed") throw new Error("The outbox will be sent later.");
+  })());
+});
+
 function isCacheable(response) {
   if (!response || !response.ok || response.type !== "basic") return false;
   const cacheControl = response.headers.get("Cache-Control") || "";

@@ -1,6 +1,8 @@
 // App shell: service worker registration, the "update available" banner,
 // the install button, iOS add-to-home-screen hint, and the offline notice.
-// Loaded on every page as a module (no inline script: strict CSP).
+// Loaded on every page as a module (no inline script: strict CSP). Sending
+// the outbox to the clinic happens on every page too (sync.js).
+import "./sync.js";
 
 document.documentElement.classList.add("js");
 

@@ -1,9 +1,11 @@
-// "From your clinic" on the home screen and the lessons list. These pages are
-// cached by the service worker and must be the same for everyone, so the
-// block ships empty and hidden; for a signed-in patient it is filled in here
-// (textContent only). Offline or signed out, it simply stays hidden.
-import { fetchAssignments, progressItem, sendProgress } from "./clinic-api.js";
-import { readProgress } from "./progress.js";
+// "Assigned by your clinic" on the home screen and the lessons list. These
+// pages are cached by the service worker and must be the same for everyone,
+// so the block ships empty and hidden; for a signed-in patient it is filled
+// in here (textContent only). Offline or signed out, it simply stays hidden.
+// Each assignment's status comes from the server (Assignment.Status): the
+// phone shows it, and adds only what it knows better: a lesson done here
+// whose news is still waiting in the outbox.
+import { onOutboxChange, summaryFor, whoAmI } from "./outbox.js";
 
 const section = document.querySelector("[data-assigned]");
 
@@ -12,22 +14,28 @@ function formatDate(isoDate) {
   return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(undefined, { day: "numeric", month: "short" });
 }
 
-function statusText(item, local, sharing) {
-  if (item.done) return item.total != null ? `Done · ${item.score} of ${item.total} right` : "Done";
-  if (local?.doneAt) return sharing ? "Done on this phone · not sent to your clinic yet" : "Done on this phone · not shared";
-  return item.overdue ? `Was due ${formatDate(item.due_date)}` : `Due ${formatDate(item.due_date)}`;
+const STATUS_TEXT = {
+  done: (item) => (item.total != null ? `Done · ${item.score} of ${item.total} right` : "Done"),
+  open: (item) => `Due ${formatDate(item.due_date)}`,
+  due_today: () => "Due today",
+  overdue: (item) => `Was due ${formatDate(item.due_date)}`,
+  not_shared: (item) => `Due ${formatDate(item.due_date)} · you do not share lessons with your clinic`,
+};
+
+function statusText(item, waiting) {
+  if (waiting && item.status !== "done") return "Done on this phone · waiting to send to your clinic";
+  return (STATUS_TEXT[item.status] || STATUS_TEXT.open)(item);
 }
 
-function render(data) {
+function render(data, summary) {
   const list = section.querySelector("[data-assigned-list]");
   const empty = section.querySelector("[data-assigned-empty]");
   list.replaceChildren();
-  const local = readProgress();
   for (const item of data.assignments) {
     const li = document.createElement("li");
     li.className = "lesson-item";
     li.dataset.assignedLesson = item.slug;
-    if (item.done) li.classList.add("is-done");
+    if (item.status === "done") li.classList.add("is-done");
     const link = document.createElement("a");
     link.href = item.url;
     const title = document.createElement("span");
@@ -35,8 +43,8 @@ function render(data) {
     title.textContent = item.title;
     const meta = document.createElement("span");
     meta.className = "lesson-meta";
-    meta.dataset.assignedStatus = "";
-    meta.textContent = statusText(item, local[item.slug], data.sharing !== false);
+    meta.dataset.assignedStatus = item.status;
+    meta.textContent = statusText(item, summary?.lessons[item.slug] === "waiting");
     link.append(title, meta);
     li.append(link);
     if (item.note) {
@@ -51,37 +59,22 @@ function render(data) {
   section.hidden = false;
 }
 
-// A lesson done on this phone whose news never reached the clinic (offline
-// at the time, a dropped request): send it again now. The server keeps one
-// record per lesson, so repeating is safe. Returns true if anything changed.
-async function resendMissing(data) {
-  if (data.sharing === false) return false;
-  const local = readProgress();
-  let changed = false;
-  for (const item of data.assignments) {
-    const mine = local[item.slug];
-    if (item.done || !mine?.doneAt) continue;
-    const answer = await sendProgress(progressItem(item.slug, mine));
-    if (answer?.recorded) {
-      Object.assign(item, { done: true, score: answer.score, total: answer.total });
-      changed = true;
-    }
-  }
-  return changed;
-}
-
-async function refresh() {
+async function refresh({ fresh = false } = {}) {
   if (!section) return;
-  const data = await fetchAssignments();
-  if (!data || !data.patient) {
-    section.hidden = true;
+  const { data, who } = await whoAmI({ fresh });
+  if (!data?.patient) {
+    section.hidden = data ? true : section.hidden; // offline: keep what is shown
     return;
   }
-  render(data);
-  if (await resendMissing(data)) render(data);
+  render(data, await summaryFor(who.account));
 }
 
 refresh();
-// Coming back to the page (back button, bfcache): show what changed.
-window.addEventListener("pageshow", (event) => { if (event.persisted) refresh(); });
-window.addEventListener("online", () => refresh());
+// Coming back to the page (back button, bfcache), or the outbox has sent
+// something: show what changed.
+window.addEventListener("pageshow", (event) => { if (event.persisted) refresh({ fresh: true }); });
+let pending = null;
+onOutboxChange(() => {
+  clearTimeout(pending);
+  pending = setTimeout(() => refresh({ fresh: true }), 300);
+});

@@ -4,6 +4,8 @@
 // only when the person taps Save. Every step can be skipped.
 import { saveEntry, TOOLS, TRIGGER_KINDS } from "./craving-log.js";
 import { uuid } from "./db.js";
+import { queueCraving } from "./outbox.js";
+import { askToKeep } from "./storage.js";
 
 const KEY = "crest:craving-draft:v1";
 
@@ -105,6 +107,10 @@ export function initFlow({ go, wave, onSaved }) {
     };
     try {
       const saved = await saveEntry(entry);
+      // Shared with the clinic only if this person chose to (outbox.js decides).
+      // Awaited: leaving the page mid-write would lose the clinic's copy.
+      await queueCraving(saved).catch(() => null);
+      askToKeep();
       clearDraft();
       wave.reset();
       form.reset();

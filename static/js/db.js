@@ -3,6 +3,9 @@
 // database from version i to i + 1, so a phone that skipped releases runs
 // every missing step in order. Never edit a step that has shipped.
 //
+// The service worker runs this same file (project/pwa.py embeds it), so
+// nothing here may touch the page: no document, no window, no localStorage.
+//
 // Everything here fails soft: if IndexedDB is missing or blocked (some
 // private modes), openDb() rejects and callers show a short message; the
 // tools themselves keep working.
@@ -17,11 +20,28 @@ const UPGRADES = [
     const lists = db.createObjectStore("lists", { keyPath: "id" });
     lists.createIndex("kind", "kind");
   },
+  // 2: the outbox (what waits to be sent to the clinic, each item filed under
+  // the account that made it), what this phone knows of each account
+  // ("accounts": sharing choices, lessons done, last send) and of who is
+  // signed in ("meta").
+  (db) => {
+    const outbox = db.createObjectStore("outbox", { keyPath: "id" });
+    outbox.createIndex("account", "account");
+    db.createObjectStore("accounts", { keyPath: "account" });
+    db.createObjectStore("meta", { keyPath: "key" });
+  },
 ];
 
 export const DB_VERSION = UPGRADES.length;
 
 let opening = null;
+
+// The service worker only works on a database a page has made: opening one
+// that "remove Crest's data" has just deleted would make it anew.
+async function mayOpen() {
+  if (typeof document !== "undefined" || !indexedDB.databases) return true;
+  return (await indexedDB.databases()).some((db) => db.name === DB_NAME);
+}
 
 export function openDb() {
   if (opening) return opening;
@@ -30,31 +50,37 @@ export function openDb() {
       reject(new Error("IndexedDB is not available"));
       return;
     }
-    let request;
-    try {
-      request = indexedDB.open(DB_NAME, DB_VERSION);
-    } catch (error) {
-      reject(error);
-      return;
-    }
-    request.onupgradeneeded = (event) => {
-      const db = request.result;
-      for (let version = event.oldVersion; version < DB_VERSION; version += 1) {
-        UPGRADES[version](db, request.transaction);
+    mayOpen().then((allowed) => {
+      if (!allowed) {
+        reject(new Error("No Crest database on this phone"));
+        return;
       }
-    };
-    request.onsuccess = () => {
-      const db = request.result;
-      // Another tab (or a newer release) wants to upgrade: step aside so it
-      // is not blocked; the next call opens the new version.
-      db.onversionchange = () => {
-        db.close();
-        opening = null;
+      let request;
+      try {
+        request = indexedDB.open(DB_NAME, DB_VERSION);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      request.onupgradeneeded = (event) => {
+        const db = request.result;
+        for (let version = event.oldVersion; version < DB_VERSION; version += 1) {
+          UPGRADES[version](db, request.transaction);
+        }
       };
-      resolve(db);
-    };
-    request.onerror = () => reject(request.error);
-    request.onblocked = () => reject(new Error("The database is busy in another tab"));
+      request.onsuccess = () => {
+        const db = request.result;
+        // Another tab (or a newer release, or a wipe) wants the database:
+        // step aside so it is not blocked; the next call opens it again.
+        db.onversionchange = () => {
+          db.close();
+          opening = null;
+        };
+        resolve(db);
+      };
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("The database is busy in another tab"));
+    }, reject);
   });
   opening.catch(() => { opening = null; });
   return opening;
@@ -100,6 +126,10 @@ export function remove(storeName, key) {
 
 export function clear(storeName) {
   return write(storeName, (store) => store.clear());
+}
+
+export function getAllFrom(storeName, indexName, key) {
+  return openDb().then((db) => done(db.transaction(storeName).objectStore(storeName).index(indexName).getAll(key)));
 }
 
 // A UUID for every record, so the sync can later send it idempotently.

@@ -7,6 +7,7 @@ import {
   toCsv, toJson, TOOLS, TRIGGER_KINDS,
 } from "./craving-log.js";
 import { datedName, downloadText } from "./export.js";
+import { forget } from "./outbox.js";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -77,6 +78,7 @@ export function initHistory(root) {
     if (!(await confirmAction(`Delete the entry from ${when(entry.startedAt)}?`, "Delete"))) return;
     try {
       await deleteEntry(entry.id);
+      await forget(entry.id); // a summary not sent yet goes with it
       status.textContent = "Entry deleted.";
     } catch {
       status.textContent = "Could not delete it. Please try again.";
@@ -90,6 +92,7 @@ export function initHistory(root) {
     if (!(await confirmAction(`Delete all ${n} ${n === 1 ? "entry" : "entries"}? This can’t be undone.`, "Delete all"))) return;
     try {
       await deleteAllEntries();
+      for (const entry of entries) await forget(entry.id);
       status.textContent = "All entries deleted.";
     } catch {
       status.textContent = "Could not delete them. Please try again.";

@@ -1,6 +1,10 @@
 // One lesson page: reading progress, the knowledge check, "mark as done".
-// All of it works offline: answers and explanations are in the page.
+// All of it works offline: answers and explanations are in the page. For a
+// signed-in patient, a finished lesson (with its check score) goes into the
+// outbox for their clinic (outbox.js), which sync.js sends.
+import { queueLesson } from "./outbox.js";
 import { lessonProgress, markDone, renderProgress, saveQuizResult } from "./progress.js";
+import { askToKeep } from "./storage.js";
 
 const page = document.querySelector("[data-lesson-page]");
 const slug = page?.dataset.lessonPage;
@@ -19,11 +23,24 @@ window.addEventListener("resize", updateReading);
 updateReading();
 
 // --- Knowledge check --------------------------------------------------------
-// The score counts each question's first answer; a person may then try the
-// others to read every explanation.
+// The score counts each scored question's first answer; a person may then try
+// the others to read every explanation. A reflection ([data-unscored]) has no
+// right answer: it shows the explanation of the choice and is not counted.
+// One outbox step after another, so a score and a completion a moment
+// apart are recorded in order.
+let queued = Promise.resolve();
+const tellClinic = (fields) => { queued = queued.then(() => queueLesson(slug, fields)).catch(() => null); };
+
 const questions = [...document.querySelectorAll("[data-question]")];
+const scored = questions.filter((fieldset) => !fieldset.hasAttribute("data-unscored"));
 const firstAnswers = new Map();
 const scoreLine = document.querySelector("[data-quiz-score]");
+
+function showReflection(fieldset, input) {
+  fieldset.querySelectorAll("[data-explanation]").forEach((p) => { p.hidden = true; });
+  input.closest(".choice").querySelector("[data-explanation]").hidden = false;
+  fieldset.querySelector("[data-feedback]").textContent = "Thanks for thinking it through.";
+}
 
 function showAnswer(fieldset, input) {
   const correct = input.hasAttribute("data-correct");
@@ -43,17 +60,23 @@ function showAnswer(fieldset, input) {
   }
 }
 
-questions.forEach((fieldset, index) => {
+questions.forEach((fieldset) => {
   fieldset.addEventListener("change", (event) => {
     const input = event.target;
     if (!(input instanceof HTMLInputElement)) return;
+    const index = scored.indexOf(fieldset);
+    if (index === -1) {
+      showReflection(fieldset, input);
+      return;
+    }
     if (!firstAnswers.has(index)) firstAnswers.set(index, input.hasAttribute("data-correct"));
     showAnswer(fieldset, input);
-    if (firstAnswers.size === questions.length) {
+    if (firstAnswers.size === scored.length) {
       const score = [...firstAnswers.values()].filter(Boolean).length;
-      saveQuizResult(slug, score, questions.length);
-      scoreLine.textContent = `You got ${score} of ${questions.length} right first time. Your result is saved on this phone.`;
-      document.dispatchEvent(new CustomEvent("crest:quiz-finished", { detail: { slug, score, total: questions.length } }));
+      saveQuizResult(slug, score, scored.length);
+      scoreLine.textContent = `You got ${score} of ${scored.length} right first time. Your result is saved on this phone.`;
+      tellClinic({ score, total: scored.length });
+      askToKeep();
     }
   });
 });
@@ -70,11 +93,15 @@ function showDone() {
 
 if (slug && lessonProgress(slug).doneAt) showDone();
 
-doneButton?.addEventListener("click", () => {
+doneButton?.addEventListener("click", async () => {
   if (markDone(slug)) {
     showDone();
+    tellClinic({ doneAt: lessonProgress(slug).doneAt });
+    // Say "Saved" once the outbox has it too: leaving the page mid-write
+    // would lose the clinic's copy (never the phone's own, saved above).
+    await queued;
     doneMessage.textContent = "Saved. Well done for taking the time.";
-    document.dispatchEvent(new CustomEvent("crest:lesson-done", { detail: { slug } }));
+    askToKeep();
   } else {
     doneMessage.textContent = "This browser would not let Crest save. Your progress could not be kept.";
   }

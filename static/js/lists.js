@@ -3,6 +3,7 @@
 // deletable. What the person typed is only ever set with textContent.
 import { getAll, put, remove, uuid } from "./db.js";
 import { confirmAction } from "./confirm.js";
+import { askToKeep } from "./storage.js";
 
 const STORE = "lists";
 export const KINDS = ["reason", "person", "distraction"];
@@ -167,6 +168,7 @@ export function initLists(root = document) {
       if (!item) return;
       try {
         await put(STORE, item);
+        askToKeep();
         status.textContent = existing ? "Changed." : "Saved.";
         resetForm(box);
       } catch {

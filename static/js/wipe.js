@@ -1,7 +1,11 @@
-// "Remove Crest's data from this phone" on /me/: every localStorage key of
-// ours ("crest:…") and the IndexedDB database (craving log, lists). Two taps,
-// so nobody wipes their log by accident.
+// "Data on this phone" on /me/. Removing Crest's data takes every
+// localStorage key of ours ("crest:…"), the IndexedDB database (craving log,
+// lists, the outbox and what it knows of accounts), and Crest's caches
+// (the service worker is unregistered too, and installs afresh on the next
+// visit). Two taps, so nobody wipes their log by accident. The card also
+// says whether the browser has agreed to keep the data (storage.js).
 import { DB_NAME } from "./db.js";
+import { askToKeep, isKept } from "./storage.js";
 
 const root = document.querySelector("[data-wipe-local]");
 
@@ -30,6 +34,38 @@ function clearLocalStorage() {
   }
 }
 
+async function clearCaches() {
+  try {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith("crest-")).map((name) => caches.delete(name)));
+    const registrations = await navigator.serviceWorker?.getRegistrations?.() ?? [];
+    await Promise.all(registrations.map((registration) => registration.unregister()));
+  } catch {
+    // no caches API or worker: nothing of ours is kept there
+  }
+}
+
+const keptLine = document.querySelector("[data-storage-kept]");
+const keepButton = document.querySelector("[data-storage-ask]");
+
+async function showKept() {
+  if (!keptLine) return;
+  const kept = await isKept();
+  if (kept === null) {
+    keptLine.textContent = "This browser does not say whether it keeps Crest’s data when space runs low.";
+  } else if (kept) {
+    keptLine.textContent = "This browser has agreed to keep Crest’s data: it will not clear it to free up space.";
+  } else {
+    keptLine.textContent = "This browser may clear Crest’s data if the phone runs low on space. Crest asked it to keep the data once you saved something here.";
+  }
+  if (keepButton) keepButton.hidden = kept !== false;
+}
+keepButton?.addEventListener("click", async () => {
+  await askToKeep({ again: true });
+  showKept();
+});
+showKept();
+
 if (root) {
   const start = root.querySelector("[data-wipe-start]");
   const confirmRow = root.querySelector("[data-wipe-confirm]");
@@ -47,7 +83,9 @@ if (root) {
   });
   root.querySelector("[data-wipe-yes]").addEventListener("click", async () => {
     confirmRow.hidden = true;
+    window.dispatchEvent(new Event("crest:wiped")); // sync.js lets go of the database
     clearLocalStorage();
+    await clearCaches();
     try {
       await deleteDatabase(DB_NAME);
       status.textContent = "Done. Crest’s data is no longer on this phone.";

@@ -40,8 +40,10 @@ def test_the_seed_makes_a_clinic_of_patients_with_eight_assignments_each(monkeyp
     counts = seed.seed()
     clinic = Clinic.objects.get(slug=seed.CLINIC_SLUG)
     assert counts["patients"] == Patient.objects.filter(clinic=clinic).count() == 30
-    assert counts["assignments"] == Assignment.objects.filter(patient__clinic=clinic).count() == 30 * seed.ASSIGNMENTS_EACH
-    assert counts["progress"] == LessonProgress.objects.filter(patient__clinic=clinic).count() == sum(i % 9 for i in range(30))
+    assignments = Assignment.objects.filter(patient__clinic=clinic).count()
+    assert counts["assignments"] == assignments == 30 * seed.ASSIGNMENTS_EACH
+    progress = LessonProgress.objects.filter(patient__clinic=clinic).count()
+    assert counts["progress"] == progress == sum(i % 9 for i in range(30))
     assert set(Membership.objects.filter(clinic=clinic).values_list("role", flat=True)) == {"admin", "clinician"}
     patient_zero = Patient.objects.get(user__username=seed.BENCH_LOGINS["patient"][0])
     assert patient_zero.user.check_password(seed.BENCH_LOGINS["patient"][1])

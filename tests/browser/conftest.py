@@ -68,5 +68,6 @@ def page(context):
 def wait_for_service_worker(page) -> None:
     """Right after the first load no worker controls the page yet: wait for
     the install (precache) to finish and the worker to take control."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
+    # Generous: the install precaches every page, and this machine is shared.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
     page.evaluate("navigator.serviceWorker.ready")

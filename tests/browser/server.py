@@ -3,6 +3,7 @@ migrate and collectstatic — on a free local port, with its own database and
 its own copy of the lesson files. Used by the browser tests and `make bench`."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,7 +31,8 @@ def browser_database_url(tmp: Path) -> str:
     if not url.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{tmp / 'browser.sqlite3'}"
     parsed = urlparse(url)
-    name = f"{parsed.path.lstrip('/')}_browser"
+    # One database per server (the temp folder's name tells them apart).
+    name = f"{parsed.path.lstrip('/')}_browser_{re.sub(r'[^a-z0-9]', '_', tmp.name.lower())}"
     postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     return parsed._replace(path=f"/{name}").geturl()
 
@@ -50,6 +52,7 @@ class Server:
     env: dict
     lessons_dir: Path
     process: subprocess.Popen
+    log_path: Path  # gunicorn's access and error logs and Django's, as production writes them
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
@@ -96,9 +99,10 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     for args in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
-    log = open(tmp / "gunicorn.log", "w")
+    log_path = tmp / "gunicorn.log"
+    log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        [sys.executable, "-m", "gunicorn", "-c", "project/gunicorn.conf.py", "project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -107,7 +111,7 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)
-        yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process)
+        yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process, log_path=log_path)
     finally:
         process.terminate()
         try:

@@ -2,13 +2,16 @@
 clinic and keeps their account: no second patient record, nothing lost."""
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import set_password_path
 from clinics.models import AuditEvent, LessonProgress, Patient
-from tests.factories import PASSWORD, course_lesson, make_patient, make_progress, make_staff
+from tests.factories import PASSWORD, course_lesson, make_patient, make_progress, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -45,3 +48,43 @@ def test_a_get_does_not_make_a_link(client):
     client.force_login(make_staff(clinic=patient.clinic))
     assert client.get(reverse("clinics:patient_passphrase_link", args=[patient.pk])).status_code == 405
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.PASSPHRASE_LINK).exists()
+
+
+def new_passphrase_link(client, patient) -> str:
+    client.force_login(make_staff(clinic=patient.clinic))
+    html = client.post(reverse("clinics:patient_passphrase_link", args=[patient.pk])).content.decode()
+    return re.search(r'data-passphrase-link>(http[^<]+)<', html).group(1)
+
+
+def test_a_new_passphrase_link_expires_within_24_hours(client, monkeypatch):
+    patient = make_patient()
+    link = new_passphrase_link(client, patient)
+    later = datetime.now() + timedelta(hours=24, minutes=1)
+    monkeypatch.setattr(PasswordResetTokenGenerator, "_now", lambda self: later)
+    page = Client().get(link, follow=True)
+    assert "no longer works" in page.content.decode()
+    assert "new_password1" not in page.content.decode()
+
+
+def test_a_new_passphrase_link_is_refused_for_staff_accounts():
+    """A link resets a password with no second factor and no old password:
+    never for staff, whose accounts open every patient of a clinic."""
+    for staff in (make_staff(), make_user(is_staff=True, is_superuser=True)):
+        link = set_password_path(user=staff)
+        phone = Client()
+        page = phone.get(link, follow=True)
+        assert "no longer works" in page.content.decode()
+        session_url = link.rsplit("/", 2)[0] + "/set-password/"
+        phone.post(session_url, {"new_password1": "taken-over-2026-x", "new_password2": "taken-over-2026-x"})
+        staff.refresh_from_db()
+        assert staff.check_password(PASSWORD)
+
+
+def test_a_new_staff_members_first_password_link_still_works():
+    newcomer = make_staff(password=None)
+    phone = Client()
+    form_url = phone.get(set_password_path(user=newcomer))["Location"]
+    response = phone.post(form_url, {"new_password1": "brand-new-pass-2026", "new_password2": "brand-new-pass-2026"})
+    assert response.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.check_password("brand-new-pass-2026")

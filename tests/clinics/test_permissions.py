@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from clinics.models import Assignment, Invite, LessonProgress
-from tests.factories import course_lesson, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
+from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, SyncedItem
+from tests.factories import course_lesson, lesson_item, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
 
 SECRET = "SECRET-A1"
 ROLES = ["anonymous", "patient", "other_clinician", "clinician", "admin"]
@@ -81,10 +83,25 @@ def assigned_only_by_own_staff(world: World, role: str) -> None:
     assert count == (2 if role in {"clinician", "admin"} else 1)
 
 
+def deactivated_only_by_own_admin(world: World, role: str) -> None:
+    world.users["clinician"].refresh_from_db()
+    assert world.users["clinician"].is_active == (role != "admin")
+
+
+def exported_only_for_own_staff(world: World, role: str) -> None:
+    exported = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORTED, patient=world.patient).exists()
+    assert exported == (role in {"clinician", "admin"})
+
+
 def progress_recorded_only_for_the_patient(world: World, role: str) -> None:
     recorded = LessonProgress.objects.filter(patient=world.patient, completed_at__isnull=False).exists()
     assert recorded == (role == "patient")
-    assert LessonProgress.objects.count() == (1 if role == "patient" else 0)
+    assert LessonProgress.objects.count() == SyncedItem.objects.count() == (1 if role == "patient" else 0)
+
+
+def sharing_changed_only_by_the_patient(world: World, role: str) -> None:
+    world.patient.refresh_from_db()
+    assert world.patient.shares_cravings == (role == "patient")
 
 
 EVERYONE = {role: 200 for role in ROLES}
@@ -94,12 +111,27 @@ CASES = [
     # answers every caller, but only a patient gets (or writes) anything.
     Case("api_assignments", EVERYONE),
     Case(
-        "api_progress",
+        "api_sync",
         {"anonymous": 401, "patient": 200, "other_clinician": 403, "clinician": 403, "admin": 403},
         method="post",
         json=True,
-        data=lambda w: {"slug": course_lesson(0).slug, "done": True},
+        data=lambda w: {"items": [lesson_item(course_lesson(0))]},
         after=progress_recorded_only_for_the_patient,
+    ),
+    Case(
+        "api_sync",
+        # Any other method is refused before anyone is asked who they are.
+        {role: 405 for role in ROLES},
+        query="",
+        kwargs=None,
+    ),
+    Case(
+        "sharing",
+        # The patient's own choice, from /me/: nobody else has a patient record to change.
+        {"anonymous": 302, "patient": 302, "other_clinician": 404, "clinician": 404, "admin": 404},
+        method="post",
+        data=lambda w: {"category": "cravings", "share": "on"},
+        after=sharing_changed_only_by_the_patient,
     ),
     Case("join", EVERYONE, kwargs=lambda w: {"code": w.invite.code}),
     Case("dashboard", STAFF_ALL),
@@ -148,10 +180,20 @@ CASES = [
         data=lambda w: {"label": "NEW-1"},
     ),
     Case("invite_detail", OBJECT, kwargs=lambda w: {"pk": w.invite.pk}),
-    Case("export_csv", STAFF_ALL),
+    # A download that writes audit rows is a POST (with CSRF); a GET, say a
+    # link prefetched by a browser, never produces it.
+    Case("export_csv", {"anonymous": 302, "patient": 404, "other_clinician": 405, "clinician": 405, "admin": 405}),
+    Case("export_csv", STAFF_ALL, method="post", after=exported_only_for_own_staff),
     Case("audit_log", ADMIN_ONLY),
     Case("staff", ADMIN_ONLY),
     Case("staff", ADMIN_ONLY_POST, method="post", data=lambda w: {"username": "dr-new", "role": "clinician"}),
+    Case(
+        "staff_deactivate",
+        ADMIN_ONLY_POST,
+        method="post",
+        kwargs=lambda w: {"pk": w.users["clinician"].membership.pk},
+        after=deactivated_only_by_own_admin,
+    ),
 ]
 
 
@@ -173,12 +215,43 @@ def test_permission_ladder(client, case: Case, role: str):
     assert response.status_code == case.expect[role], (role, url, response.status_code)
     if role == "anonymous" and response.status_code == 302:
         assert response["Location"].startswith(reverse("accounts:login"))
+    if case.name.startswith("api_"):
+        assert response["Content-Type"].startswith("application/json")
     if response.status_code == 200:
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
         if role == "other_clinician" and case.hides_secret:
             assert SECRET not in response.content.decode()
     if case.after:
         case.after(world, role)
+
+
+def database_rows() -> dict[str, list[str]]:
+    """Every row of every table, except sessions (a sign-in's own business)
+    and the audit rows that record a view of a patient (a read is audited)."""
+    rows = {}
+    for model in apps.get_models():
+        if model is Session:
+            continue
+        queryset = model._base_manager.all()
+        if model is AuditEvent:
+            queryset = queryset.exclude(action=AuditEvent.Action.PATIENT_VIEWED)
+        rows[model._meta.label] = sorted(repr(sorted(row.items())) for row in queryset.values())
+    return rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "case", [case for case in CASES if case.method == "get"], ids=lambda c: f"{c.name}{'-q' if c.query else ''}"
+)
+def test_a_get_changes_nothing_but_the_audit_row_of_a_patient_view(client, case: Case, role: str):
+    world = build_world()
+    if world.users[role] is not None:
+        client.force_login(world.users[role])
+    url = reverse(f"clinics:{case.name}", kwargs=case.kwargs(world) if case.kwargs else None) + case.query
+    before = database_rows()
+    client.get(url)
+    assert database_rows() == before
 
 
 SCOPED_PREFIXES = ("clinic", "api/", "join/")
@@ -205,5 +278,5 @@ def clinic_url_names() -> set[str]:
 def test_every_clinic_url_has_a_ladder_case():
     covered = {f"clinics:{case.name}" for case in CASES}
     found = clinic_url_names()
-    assert {"clinics:dashboard", "clinics:api_progress", "clinics:join"} <= found  # the walk itself works
+    assert {"clinics:dashboard", "clinics:api_sync", "clinics:join"} <= found  # the walk itself works
     assert found - covered == set(), "clinic URLs with no permission ladder case"

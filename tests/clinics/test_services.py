@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clinics import services
-from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, Membership, Patient
+from clinics.models import Assignment, AuditEvent, Invite, Membership, Patient
 from tests.factories import (
     course_lesson,
     make_assignment,
@@ -190,70 +190,28 @@ def test_change_due_date_is_audited_with_old_and_new_dates():
     assert old.isoformat() in event.detail and new.isoformat() in event.detail
 
 
-# --- Progress ----------------------------------------------------------------
+# --- One status for an assignment -------------------------------------------
 
 
-def progress(slug, done=False, score=None, total=None) -> services.ProgressInput:
-    return services.ProgressInput(slug=slug, done=done, score=score, total=total)
-
-
-def test_recording_done_twice_keeps_one_row_and_the_first_completion_time():
-    patient = make_patient()
-    lesson = course_lesson()
-    first = services.progress_record(patient=patient, item=progress(lesson.slug, done=True))
-    second = services.progress_record(patient=patient, item=progress(lesson.slug, done=True))
-    assert LessonProgress.objects.filter(patient=patient).count() == 1
-    assert second.completed_at == first.completed_at
-
-
-def test_the_best_quiz_score_is_kept():
-    patient = make_patient()
-    lesson = course_lesson()
-    total = len(lesson.quiz)
-    services.progress_record(patient=patient, item=progress(lesson.slug, score=total - 1, total=total))
-    services.progress_record(patient=patient, item=progress(lesson.slug, done=True, score=total, total=total))
-    services.progress_record(patient=patient, item=progress(lesson.slug, score=0, total=total))
-    row = LessonProgress.objects.get(patient=patient)
-    assert (row.score, row.total) == (total, total)
-    assert row.completed_at is not None
-
-
-def test_a_quiz_result_alone_does_not_count_as_done():
-    patient = make_patient()
-    lesson = course_lesson()
-    services.progress_record(patient=patient, item=progress(lesson.slug, score=1, total=len(lesson.quiz)))
-    assert LessonProgress.objects.get(patient=patient).completed_at is None
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        None,
-        [],
-        {},
-        {"slug": ""},
-        {"slug": "two-forces"},
-        {"slug": "two-forces", "done": "yes"},
-        {"slug": "two-forces", "done": True, "score": 2},
-        {"slug": "two-forces", "done": True, "score": 4, "total": 3},
-        {"slug": "two-forces", "done": True, "score": -1, "total": 3},
-        {"slug": "two-forces", "done": True, "score": 1.5, "total": 3},
-        {"slug": "two-forces", "done": True, "score": True, "total": 3},
-    ],
-)
-def test_progress_parse_rejects_bad_input(data):
-    with pytest.raises(services.ProgressError):
-        services.progress_parse(data)
-
-
-def test_progress_record_rejects_an_unknown_lesson_and_a_wrong_total():
-    patient = make_patient()
-    with pytest.raises(services.ProgressError):
-        services.progress_record(patient=patient, item=progress("no-such-lesson", done=True))
-    lesson = course_lesson()
-    with pytest.raises(services.ProgressError):
-        services.progress_record(patient=patient, item=progress(lesson.slug, score=1, total=len(lesson.quiz) + 5))
-    assert not LessonProgress.objects.exists()
+def test_with_status_is_the_one_definition_of_an_assignments_status():
+    clinic = make_clinic()
+    today = timezone.localdate()
+    patient = make_patient(clinic=clinic)
+    quiet = make_patient(clinic=clinic, shares_progress=False)
+    lessons = [course_lesson(i) for i in range(5)]
+    expected = {
+        make_assignment(patient=patient, lesson=lessons[0], due_date=today + timedelta(days=3)).pk: "open",
+        make_assignment(patient=patient, lesson=lessons[1], due_date=today).pk: "due_today",
+        make_assignment(patient=patient, lesson=lessons[2], due_date=today - timedelta(days=1)).pk: "overdue",
+        make_assignment(patient=patient, lesson=lessons[3], due_date=today - timedelta(days=1)).pk: "done",
+        make_assignment(patient=patient, lesson=lessons[4], withdrawn_at=timezone.now()).pk: "withdrawn",
+        make_assignment(patient=quiet, lesson=lessons[2], due_date=today - timedelta(days=1)).pk: "not_shared",
+    }
+    make_progress(patient=patient, lesson=lessons[3], done=True)
+    make_progress(patient=quiet, lesson=lessons[2], done=True)
+    got = dict(Assignment.objects.with_status(today=today).values_list("pk", "status"))
+    assert got == expected
+    assert {a.status_label for a in Assignment.objects.with_status(today=today)} >= {"Due today", "Not shared"}
 
 
 # --- Dashboard annotations ---------------------------------------------------
@@ -286,7 +244,7 @@ def test_with_progress_counts_assigned_done_and_overdue_per_patient():
 def test_a_patient_never_appears_in_another_clinics_counts():
     clinic, other = make_clinic(), make_clinic()
     make_patient(clinic=other)
-    assert Patient.objects.for_clinic(clinic).with_progress().count() == 0
+    assert Patient.objects.for_clinic(clinic).with_progress(today=timezone.localdate()).count() == 0
 
 
 # --- Export ------------------------------------------------------------------
@@ -324,35 +282,3 @@ def test_staff_create_makes_a_member_with_no_usable_password():
     assert not user.has_usable_password()
     assert user.membership.clinic == clinic and user.membership.role == Membership.Role.CLINICIAN
     assert AuditEvent.objects.filter(action=AuditEvent.Action.STAFF_ADDED, actor=admin).exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_completions_make_one_row():
-    """A phone retrying while the first request is still running must not
-    duplicate the completion (unique row, locked update)."""
-    patient = make_patient()
-    lesson = course_lesson()
-    barrier = threading.Barrier(2)
-    errors: list[str] = []
-
-    def record() -> None:
-        barrier.wait()
-        try:
-            services.progress_record(patient=patient, item=progress(lesson.slug, done=True))
-        except Exception as error:  # noqa: BLE001
-            errors.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=record) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if connection.vendor != "sqlite":
-        # The in-memory SQLite test database uses shared-cache table locks with
-        # no busy timeout, so it may refuse the second writer outright; a
-        # refusal is not a duplicate. Elsewhere both requests must succeed.
-        assert errors == []
-    assert len(errors) < 2
-    assert LessonProgress.objects.filter(patient=patient, lesson=lesson).count() == 1

@@ -26,14 +26,14 @@ def test_an_assignment_due_today_is_not_overdue_in_the_clinics_evening(client, n
     make_assignment(patient=patient, lesson=course_lesson(), due_date=date(2026, 3, 10))
     client.force_login(patient.user)
     [item] = client.get(reverse("clinics:api_assignments")).json()["assignments"]
-    assert item["overdue"] is False
+    assert item["status"] == "due_today"
 
     utc_clinic = make_clinic(time_zone="UTC")
     other = make_patient(clinic=utc_clinic)
     make_assignment(patient=other, lesson=course_lesson(), due_date=date(2026, 3, 10))
     client.force_login(other.user)
     [item] = client.get(reverse("clinics:api_assignments")).json()["assignments"]
-    assert item["overdue"] is True
+    assert item["status"] == "overdue"
 
 
 @pytest.mark.parametrize(("zone", "accepted"), [("America/New_York", True), ("UTC", False)])

@@ -37,9 +37,12 @@ class TestHelpPage:
     def test_flagged_numbers_are_left_out(self, client):
         html = client.get(reverse("craving:help")).content.decode()
         digits = re.sub(r"\D", "", html)
-        for flagged in ["08007766", "03001236600", "18004843731", "18886886677"]:
+        # FRANK's and Canada's NORS numbers stay flagged in FACTS.md; Never
+        # Use Alone's flag was lifted (FACTS.md §9), so it is listed.
+        for flagged in ["08007766", "03001236600", "18886886677"]:
             assert flagged not in digits, flagged
         assert "FRANK" not in html
+        assert 'href="tel:+18004843731"' in html
 
     def test_overdose_response_is_on_the_page(self, client):
         html = client.get(reverse("craving:help")).content.decode()

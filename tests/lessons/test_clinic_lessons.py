@@ -1,15 +1,13 @@
 """A clinic's own lessons (made by staff in the admin) reach that clinic's
 staff and patients only, and are never saved on phones for offline use."""
 
-import json
-
 import pytest
 from django.urls import reverse
 
-from clinics import services
 from clinics.forms import AssignForm
+from clinics.models import LessonProgress
 from lessons.models import Lesson
-from tests.factories import make_clinic, make_patient, make_staff
+from tests.factories import lesson_item, make_clinic, make_patient, make_staff, post_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +46,9 @@ def test_only_its_clinic_can_assign_it(clinic_lesson):
 
 def test_progress_on_it_counts_for_its_clinic_only(client, clinic_lesson):
     mine = make_patient(clinic=clinic_lesson.clinic)
-    progress = services.progress_record(patient=mine, item=services.ProgressInput(slug=clinic_lesson.slug, done=True, score=None, total=None))
-    assert progress.completed_at is not None
+    client.force_login(mine.user)
+    assert post_sync(client, [lesson_item(clinic_lesson)]).json()["results"][0]["status"] == "stored"
+    assert LessonProgress.objects.get(patient=mine).completed_at is not None
     client.force_login(make_patient().user)
-    response = client.post(
-        reverse("clinics:api_progress"), json.dumps({"slug": clinic_lesson.slug, "done": True}), content_type="application/json"
-    )
-    assert response.status_code == 400 and response.json() == {"error": "No such lesson."}
+    [result] = post_sync(client, [lesson_item(clinic_lesson)]).json()["results"]
+    assert result["status"] == "rejected" and result["errors"] == {"lesson": "No such lesson."}

@@ -4,10 +4,12 @@ timing — `make bench` measures speed."""
 
 import gzip
 import re
+import shutil
 from email.utils import formatdate
 
 import pytest
 from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.template.backends.django import Template
 from django.test import Client, RequestFactory
@@ -15,10 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinics.models import Clinic
-from lessons.models import Lesson
 from lessons import services as lessons_services
+from lessons.models import Lesson
 from lessons.services import lessons_load
 from project import page_cache, pwa
+from project.page_cache import this_process
 from tests.factories import PASSWORD, make_lesson, make_patient, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +122,8 @@ def test_a_lesson_unpublished_by_the_loader_leaves_the_cached_list_at_once(clien
     lesson = Lesson.objects.exclude(source_file="").course().last()
     assert f'data-lesson="{lesson.slug}"' in client.get("/lessons/").content.decode()
     content = tmp_path / "content"
-    content.mkdir()
-    for path in settings.LESSONS_CONTENT_DIR.glob("*.md"):
-        if path.name != lesson.source_file:
-            (content / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(settings.LESSONS_CONTENT_DIR, content)
+    (content / lesson.source_file).unlink()
     assert lessons_load(directory=content).unpublished == [lesson.slug]
     assert f'data-lesson="{lesson.slug}"' not in client.get("/lessons/").content.decode()
     assert client.get(lesson.get_absolute_url()).status_code == 404
@@ -160,7 +161,8 @@ def test_the_deploy_fingerprint_follows_templates_code_and_static_files(settings
     template.write_text("one")
     style.write_text("a {}")
     settings.BASE_DIR = tmp_path
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": plain}
     first = pwa.deploy_fingerprint()
     assert pwa.deploy_fingerprint() == first
     template.write_text("two")
@@ -262,7 +264,8 @@ def test_a_message_waiting_for_the_next_page_is_not_kept_in_a_public_page(rf):
 def test_pages_are_kept_per_language(client, settings):
     settings.LANGUAGES = [("en", "English"), ("es", "Español")]
     middleware = list(settings.MIDDLEWARE)
-    middleware.insert(middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1, "django.middleware.locale.LocaleMiddleware")
+    after_sessions = middleware.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
+    middleware.insert(after_sessions, "django.middleware.locale.LocaleMiddleware")
     settings.MIDDLEWARE = middleware
     english = client.get("/help/", HTTP_ACCEPT_LANGUAGE="en")
     spanish = client.get("/help/", HTTP_ACCEPT_LANGUAGE="es")
@@ -273,9 +276,9 @@ def test_pages_are_kept_per_language(client, settings):
     assert page_cache.page_key(request, "es", "testserver") != page_cache.page_key(request, "en", "testserver")
 
 
-def test_without_a_cache_pages_are_rendered_as_before(client, monkeypatch):
-    from django.core.cache import cache
-
+def test_without_the_shared_cache_pages_are_still_rendered_and_kept_in_this_process(
+    client, monkeypatch, django_assert_num_queries
+):
     def down(*args, **kwargs):
         raise ConnectionError("cache down")
 
@@ -283,6 +286,28 @@ def test_without_a_cache_pages_are_rendered_as_before(client, monkeypatch):
     monkeypatch.setattr(cache, "set", down)
     response = client.get("/craving/")
     assert response.status_code == 200 and b'class="help-link"' in response.content
+    with django_assert_num_queries(0):
+        assert client.get("/craving/").content == response.content
+
+
+def test_a_page_another_process_rendered_is_read_from_the_shared_cache_not_rendered(client, no_render):
+    first = client.get("/lessons/")
+    this_process.clear()  # as a second worker, which has kept nothing yet
+    no_render()
+    again = client.get("/lessons/")
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+
+
+def test_without_any_cache_pages_are_rendered_as_before(client, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for backend in (cache, this_process):
+        monkeypatch.setattr(backend, "get", down)
+        monkeypatch.setattr(backend, "set", down)
+    for _ in range(2):
+        response = client.get("/help/")
+        assert response.status_code == 200 and b'class="help-link"' in response.content
 
 
 def test_only_get_and_head_without_a_query_string_are_answered_from_the_cache(client, django_assert_num_queries):
@@ -308,8 +333,6 @@ def test_a_save_in_another_process_shows_once_the_lessons_version_expires(client
     before = client.get(lesson.get_absolute_url())
     Lesson.objects.filter(pk=lesson.pk).update(title="Changed elsewhere", updated_at=timezone.now())
     assert client.get(lesson.get_absolute_url()).content == before.content
-    from django.core.cache import cache
-
-    cache.delete(lessons_services.LESSONS_VERSION_KEY)  # what the expiry does
+    lessons_services.lessons_version_forget()  # what the expiry does
     assert "Changed elsewhere" in client.get(lesson.get_absolute_url()).content.decode()
 

@@ -1,0 +1,293 @@
+"""The phone's batch (POST /api/v1/sync): check every item, then keep each
+valid one exactly once.
+
+Each item is answered on its own, in the order sent:
+- "stored": kept now;
+- "duplicate": an item with this id was kept before (a replay, or a second
+  request racing the first); nothing changes;
+- "not_shared": the patient does not share this kind of data; nothing is kept;
+- "rejected": the item is wrong; `errors` says what, field by field.
+
+Exactly once rests on the database, not on timing: SyncedItem's primary key
+is the phone's own UUID for the item, so a second insert of the same id
+fails, whatever the retries, restarts or concurrency. Each item is its own
+transaction, so a bad item never undoes a good one, and no transaction waits
+on more than one row another one holds (no deadlocks between batches).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from craving.choices import OUTCOME_LABELS, TOOL_LABELS, TRIGGER_KINDS
+from lessons.models import Lesson
+
+from .models import CravingSummary, LessonProgress, Patient, SyncedItem
+
+MAX_ITEMS = 100
+NOTE_MAX_CHARS = 2000
+MAX_TRIGGERS = 40
+# A phone's clock can be wrong; a day ahead is the most we believe.
+CLOCK_SKEW = timedelta(days=1)
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+
+STORED, DUPLICATE, NOT_SHARED, REJECTED = "stored", "duplicate", "not_shared", "rejected"
+
+LESSON = SyncedItem.Type.LESSON_COMPLETED
+CRAVING = SyncedItem.Type.CRAVING_LOGGED
+FIELDS = {
+    LESSON: {"id", "type", "at", "lesson", "score", "total"},
+    CRAVING: {"id", "type", "at", "intensity_before", "intensity_after", "tool", "outcome", "triggers", "note"},
+}
+# Which Patient choice lets each type through.
+SHARED_BY = {LESSON: "shares_progress", CRAVING: "shares_cravings"}
+
+
+@dataclass
+class Result:
+    id: str | None
+    status: str
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "status": self.status, "errors": self.errors}
+
+
+@dataclass
+class LessonCompleted:
+    id: uuid.UUID
+    at: datetime
+    lesson: Lesson
+    score: int | None
+    total: int | None
+    type: str = LESSON
+
+
+@dataclass
+class CravingLogged:
+    id: uuid.UUID
+    at: datetime
+    intensity_before: int | None
+    intensity_after: int | None
+    tool: str
+    outcome: str
+    triggers: list[str]
+    note: str
+    type: str = CRAVING
+
+
+class ItemInvalid(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+# --- Checking one item -------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def echo_id(raw: object) -> str | None:
+    """The id to answer with: the phone's own string, so it can match the
+    result to its item even when the id is not a valid UUID."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value[:100] if isinstance(value, str) else None
+
+
+def _when(value: object, now: datetime, errors: dict) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        errors["at"] = "Give the time as an ISO-8601 string with a time zone, e.g. 2026-03-01T21:15:00Z."
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors["at"] = "Give the time as an ISO-8601 string with a time zone, e.g. 2026-03-01T21:15:00Z."
+        return None
+    if moment.tzinfo is None:
+        errors["at"] = "The time needs a time zone (Z or an offset such as +01:00)."
+        return None
+    if not EARLIEST <= moment <= now + CLOCK_SKEW:
+        errors["at"] = "The time is not a plausible moment for this item."
+        return None
+    return moment
+
+
+def _rating(name: str, value: object, errors: dict) -> int | None:
+    if value is None:
+        return None
+    if not _is_int(value) or not 0 <= value <= 10:
+        errors[name] = "A whole number from 0 to 10, or null."
+        return None
+    return value
+
+
+def _choice(name: str, value: object, allowed: dict, errors: dict) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or value not in allowed:
+        errors[name] = f"One of: {', '.join(sorted(allowed))}; or null."
+        return ""
+    return value
+
+
+def _triggers(value: object, errors: dict) -> list[str]:
+    """{"people": [...], "places": [...], "feelings": [...], "halt": [...]},
+    with the labels the toolkit offers (craving.choices.TRIGGERS)."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        errors["triggers"] = "An object of lists, by kind: " + ", ".join(TRIGGER_KINDS) + "."
+        return []
+    labels: list[str] = []
+    for kind, chosen in value.items():
+        allowed = TRIGGER_KINDS.get(kind)
+        if allowed is None:
+            errors["triggers"] = f"Unknown kind of trigger. Kinds: {', '.join(TRIGGER_KINDS)}."
+            return []
+        if not isinstance(chosen, list) or not all(isinstance(label, str) for label in chosen):
+            errors["triggers"] = f"triggers.{kind} must be a list of labels."
+            return []
+        unknown = [label for label in chosen if label not in allowed]
+        if unknown:
+            errors["triggers"] = f"Unknown {kind} trigger: {unknown[0][:80]}."
+            return []
+        labels += [label for label in chosen if label not in labels]
+    if len(labels) > MAX_TRIGGERS:
+        errors["triggers"] = "Too many triggers."
+        return []
+    return labels
+
+
+def item_parse(raw: object, *, lessons: dict[str, Lesson], now: datetime) -> LessonCompleted | CravingLogged:
+    """Check one item from the batch; ItemInvalid says what is wrong with it,
+    field by field, in words the phone can show."""
+    if not isinstance(raw, dict):
+        raise ItemInvalid({"item": "Each item must be a JSON object."})
+    errors: dict[str, str] = {}
+    item_id = None
+    raw_id = raw.get("id")
+    try:
+        if not isinstance(raw_id, str) or len(raw_id) != 36:
+            raise ValueError
+        item_id = uuid.UUID(raw_id)
+    except ValueError:
+        errors["id"] = "A UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b."
+    kind = raw.get("type")
+    if kind not in FIELDS:
+        errors["type"] = f"One of: {', '.join(FIELDS)}."
+        raise ItemInvalid(errors)
+    for name in raw:
+        if name not in FIELDS[kind]:
+            errors[str(name)[:40]] = "Unknown field."
+    at = _when(raw.get("at"), now, errors)
+
+    if kind == LESSON:
+        slug = raw.get("lesson")
+        lesson = lessons.get(slug) if isinstance(slug, str) else None
+        if lesson is None:
+            errors["lesson"] = "No such lesson."
+        score, total = raw.get("score"), raw.get("total")
+        if (score is None) != (total is None):
+            errors["score"] = "score and total go together: both numbers, or both null."
+        elif score is not None:
+            if not (_is_int(score) and _is_int(total)):
+                errors["score"] = "score and total must be whole numbers."
+            elif not 0 <= score <= total:
+                errors["score"] = "score must be between 0 and total."
+            elif lesson is not None and total != lesson.quiz_total:
+                errors["total"] = "total does not match this lesson's check."
+        if errors:
+            raise ItemInvalid(errors)
+        return LessonCompleted(id=item_id, at=at, lesson=lesson, score=score, total=total)
+
+    before = _rating("intensity_before", raw.get("intensity_before"), errors)
+    after = _rating("intensity_after", raw.get("intensity_after"), errors)
+    tool = _choice("tool", raw.get("tool"), TOOL_LABELS, errors)
+    outcome = _choice("outcome", raw.get("outcome"), OUTCOME_LABELS, errors)
+    triggers = _triggers(raw.get("triggers"), errors)
+    note = raw.get("note")
+    if note is None:
+        note = ""
+    elif not isinstance(note, str) or len(note) > NOTE_MAX_CHARS:
+        errors["note"] = f"Text of at most {NOTE_MAX_CHARS} characters, or null."
+    if errors:
+        raise ItemInvalid(errors)
+    return CravingLogged(
+        id=item_id, at=at, intensity_before=before, intensity_after=after, tool=tool, outcome=outcome,
+        triggers=triggers, note=note,
+    )
+
+
+# --- Keeping it, once ----------------------------------------------------------
+
+
+def sync_items_apply(*, patient: Patient, items: list) -> list[Result]:
+    """Check and keep a batch from the patient's phone (at most MAX_ITEMS,
+    checked by the caller). Returns one Result per item, in order."""
+    now = timezone.now()
+    lessons = {lesson.slug: lesson for lesson in Lesson.objects.for_clinic(patient.clinic)}
+    results = []
+    for raw in items:
+        try:
+            item = item_parse(raw, lessons=lessons, now=now)
+        except ItemInvalid as invalid:
+            results.append(Result(echo_id(raw), REJECTED, invalid.errors))
+            continue
+        results.append(_keep(patient, item, echo_id(raw)))
+    return results
+
+
+@transaction.atomic
+def _keep(patient: Patient, item: LessonCompleted | CravingLogged, answer_id: str | None) -> Result:
+    # Lock the patient row: a change of sharing choice (services.sharing_set)
+    # waits for this item, or this item sees the new choice; and two batches
+    # of one patient take their turns here, so the check below sees the
+    # other's committed receipt.
+    choices = Patient.objects.select_for_update().filter(pk=patient.pk).values(*SHARED_BY.values(), "shares_craving_notes").first()
+    if choices is None or not choices[SHARED_BY[item.type]]:
+        return Result(answer_id, NOT_SHARED)
+    owner = SyncedItem.objects.filter(pk=item.id).values_list("patient_id", flat=True).first()
+    if owner is None:
+        try:
+            with transaction.atomic():
+                receipt = SyncedItem.objects.create(id=item.id, patient=patient, type=item.type, at=item.at)
+        except IntegrityError:
+            # Another patient's request inserted this id a moment ago.
+            owner = SyncedItem.objects.filter(pk=item.id).values_list("patient_id", flat=True).first()
+    if owner is not None:
+        if owner == patient.pk:
+            return Result(answer_id, DUPLICATE)
+        return Result(answer_id, REJECTED, {"id": "This id is already in use. Send the item with a new id."})
+    if isinstance(item, LessonCompleted):
+        _lesson_completed(patient, item)
+    else:
+        CravingSummary.objects.create(
+            item=receipt, patient=patient, at=item.at, intensity_before=item.intensity_before,
+            intensity_after=item.intensity_after, tool=item.tool, outcome=item.outcome, triggers=item.triggers,
+            note=item.note if choices["shares_craving_notes"] else "",
+        )
+    return Result(answer_id, STORED)
+
+
+def _lesson_completed(patient: Patient, item: LessonCompleted) -> None:
+    """One LessonProgress row per patient and lesson: completed when the
+    earliest completion happened (an offline completion counts from when it
+    was done, not when it arrived), and the best check score (a person
+    retaking the check to read every explanation should not lower what
+    their clinic sees). The patient row is locked by the caller."""
+    progress, _ = LessonProgress.objects.get_or_create(patient=patient, lesson=item.lesson)
+    changed = False
+    if progress.completed_at is None or item.at < progress.completed_at:
+        progress.completed_at = item.at
+        changed = True
+    if item.score is not None and (progress.score is None or item.score > progress.score):
+        progress.score, progress.total = item.score, item.total
+        changed = True
+    if changed:
+        progress.updated_at = timezone.now()
+        progress.save()

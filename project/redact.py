@@ -1,0 +1,58 @@
+"""Secrets out of logs: the one place that knows which parts of a URL are
+secret, used by Django's logging (settings.LOGGING) and gunicorn's access and
+error logs (project/gunicorn.conf.py).
+
+- An invite code (/join/<code>/) and a set-password or new-passphrase link
+  (/accounts/set-password/<uid>/<token>/) let whoever holds them into an
+  account: the secret part becomes "[redacted]".
+- A query string can hold a patient's label (the dashboard search) or a
+  `next` that carries one of the above: it becomes "?[redacted]".
+- Referers are never logged (gunicorn's format leaves them out).
+"""
+
+import logging
+import re
+
+REDACTED = "[redacted]"
+
+# A path segment: anything up to the next /, ?, #, quote or space.
+_SEGMENT = r"[^/?#\s\"'<>]+"
+SECRET_PATHS = [
+    re.compile(rf"(/join/){_SEGMENT}"),
+    # Both the emailed-style token and Django's session marker that replaces
+    # it after the first visit ("set-password"); but not the "done" page.
+    re.compile(rf"(/accounts/set-password/)(?!done/){_SEGMENT}/{_SEGMENT}"),
+]
+# A query string after a path (or a full URL): "?" and what follows, up to
+# a space or quote.
+QUERY = re.compile(r"(?<=[\w/.%-])\?[^\s\"'<>]+")
+
+
+def redact_text(text: str) -> str:
+    """Any text (a request line, a log message) with secret path parts and
+    query strings replaced."""
+    for pattern in SECRET_PATHS:
+        text = pattern.sub(rf"\g<1>{REDACTED}", text)
+    return QUERY.sub(f"?{REDACTED}", text)
+
+
+def redact_uri(uri: str) -> str:
+    """A request's path and query as a log may show it."""
+    path, has_query, _ = uri.partition("?")
+    return redact_text(path) + (f"?{REDACTED}" if has_query else "")
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrites each record's message with redact_text(). On a handler, it
+    covers every logger that reaches it (django.request's "Not Found: /join/…"
+    warnings included)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the handler
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True

@@ -1,0 +1,45 @@
+"""Session length is decided once, when anyone signs in (the user_logged_in
+signal): staff get a working day on every way in, patients stay for weeks."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.services import set_password_path
+from tests.factories import PASSWORD, make_invite, make_patient, make_staff, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_signing_in_on_the_login_page_get_a_working_day(client, settings):
+    make_staff(username="dr-s")
+    client.post(reverse("accounts:login"), {"username": "dr-s", "password": PASSWORD})
+    assert client.session.get_expiry_age() == settings.STAFF_SESSION_SECONDS
+
+
+def test_a_new_staff_member_signed_in_by_their_set_password_link_gets_a_working_day(settings):
+    newcomer = make_staff(password=None)
+    phone = Client()
+    form_url = phone.get(set_password_path(user=newcomer))["Location"]
+    phone.post(form_url, {"new_password1": "brand-new-pass-2026", "new_password2": "brand-new-pass-2026"})
+    assert phone.session["_auth_user_id"] == str(newcomer.pk)
+    assert phone.session.get_expiry_age() == settings.STAFF_SESSION_SECONDS
+
+
+def test_a_superuser_signing_in_to_the_django_admin_gets_a_working_day(settings):
+    make_user(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.post(reverse("admin:login"), {"username": "root", "password": PASSWORD})
+    assert client.session["_auth_user_id"]
+    assert client.session.get_expiry_age() == settings.STAFF_SESSION_SECONDS
+
+
+def test_patients_stay_signed_in_for_weeks_however_they_sign_in(client, settings):
+    make_patient(username="pat-s")
+    client.post(reverse("accounts:login"), {"username": "pat-s", "password": PASSWORD})
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE > settings.STAFF_SESSION_SECONDS
+    joined = Client()
+    invite = make_invite()
+    joined.post(invite.get_join_url(), {"username": "maple-heron-555", "passphrase": "quiet-river-morning-lamp"})
+    assert joined.session["_auth_user_id"]
+    assert joined.session.get_expiry_age() == settings.SESSION_COOKIE_AGE

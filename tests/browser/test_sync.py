@@ -1,0 +1,234 @@
+"""The outbox in a real Chromium against the production-mode server: work
+done offline reaches the clinic exactly once when the connection comes back,
+on the page the person is on, through a failed first send; it survives a
+reload offline; and on a shared phone nobody sends anyone else's."""
+
+import json
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import wait_for_service_worker
+from .test_clinic_story import sign_in
+from .test_craving import log_craving
+
+pytestmark = pytest.mark.browser
+
+SETUP = """
+from datetime import timedelta
+from django.utils import timezone
+from accounts.models import User
+from clinics import services
+from clinics.models import Clinic, Membership, Patient
+from lessons.models import Lesson
+clinic, _ = Clinic.objects.get_or_create(slug='sync', defaults={'name': 'Sync Clinic'})
+staff, _ = User.objects.get_or_create(username='sync-staff')
+Membership.objects.get_or_create(user=staff, defaults={'clinic': clinic, 'role': 'clinician'})
+for name in __PATIENTS__:
+    user = User.objects.create_user(name, password='__PASSWORD__')
+    patient = Patient.objects.create(user=user, clinic=clinic, label=name.upper(), shares_cravings=True)
+    services.assignments_create(clinician=staff, clinic=clinic, patients=[patient],
+                                lessons=[Lesson.objects.get(slug='two-forces')],
+                                due_date=timezone.localdate() + timedelta(days=3))
+"""
+
+ON_SERVER = """
+import json
+from clinics.models import CravingSummary, LessonProgress, SyncedItem
+def rows(name):
+    return {
+        'items': sorted(str(i) for i in SyncedItem.objects.filter(patient__user__username=name).values_list('id', flat=True)),
+        'lessons': {p.lesson.slug: [p.score, p.total] for p in LessonProgress.objects.filter(patient__user__username=name).select_related('lesson')},
+        'cravings': sorted([c.intensity_before, c.tool, c.triggers, c.note] for c in CravingSummary.objects.filter(patient__user__username=name)),
+    }
+print(json.dumps({name: rows(name) for name in __PATIENTS__}))
+"""
+
+OUTBOX = """async () => {
+  const url = performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\\/js\\/db\\.[^/]*js$/.test(n));
+  const { getAll } = await import(url);
+  return (await getAll("outbox")).map((item) => ({ id: item.id, type: item.type, state: item.state, account: item.account }));
+}"""
+
+
+def make_patients(server, *names: str) -> str:
+    password = f"pass-{secrets.token_hex(8)}"
+    server.manage("shell", "-c", SETUP.replace("__PATIENTS__", repr(list(names))).replace("__PASSWORD__", password))
+    return password
+
+
+def on_server(server, *names: str) -> dict:
+    return json.loads(server.manage("shell", "-v", "0", "-c", ON_SERVER.replace("__PATIENTS__", repr(list(names)))).strip())
+
+
+def sync_status(page):
+    return page.locator("[data-sync-status]")
+
+
+def finish_lesson(page, slug: str, *, wrong: int = 0) -> int:
+    page.goto(f"/lessons/{slug}/")
+    questions = page.locator("[data-question]")
+    total = questions.count()
+    for i in range(total):
+        questions.nth(i).locator("input:not([data-correct])" if i < wrong else "input[data-correct]").first.check()
+    page.click("[data-mark-done]")
+    expect(page.locator("[data-done-message]")).to_contain_text("Saved")
+    return total
+
+
+def test_offline_work_arrives_exactly_once_from_the_lesson_page_through_a_failed_first_send(context, page, server):
+    name = f"sync-{secrets.token_hex(3)}"
+    password = make_patients(server, name)
+    sign_in(page, name, password)
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()
+    wait_for_service_worker(page)
+
+    # Offline: the assigned lesson with its check (one answer wrong), an
+    # unassigned one, and two cravings with their summaries shared.
+    context.set_offline(True)
+    total = finish_lesson(page, "two-forces", wrong=1)
+    expect(sync_status(page)).to_contain_text("1 waiting to send")
+    other_total = finish_lesson(page, "pain-relief")
+    log_craving(page, before=8, tool="breathing", after=3, triggers=("Stressed",), note="private words")
+    log_craving(page, before=6, tool="grounding", after=5, triggers=("Tired",))
+
+    # A reload offline keeps every item.
+    page.goto("/lessons/two-forces/")
+    expect(sync_status(page)).to_contain_text("4 waiting to send")
+    expect(sync_status(page)).to_contain_text("They go when you are back online")
+    expect(page.locator("[data-server-progress]")).to_have_text("Waiting to send to your clinic.")
+    page.reload()
+    expect(sync_status(page)).to_contain_text("4 waiting to send")
+    assert len(page.evaluate(OUTBOX)) == 4
+    assert on_server(server, name)[name]["items"] == []
+
+    # Back online on the same lesson page (no visit home). The first send
+    # reaches the server and is stored, but its answer is lost (a 500 on the
+    # way back); the retry must then store nothing twice.
+    sends: list[int] = []
+
+    def first_answer_lost(route):
+        response = route.fetch()
+        sends.append(response.status)
+        if len(sends) == 1:
+            route.fulfill(status=500, body="Bad gateway")
+        else:
+            route.fulfill(response=response)
+
+    context.route("**/api/v1/sync", first_answer_lost)
+    context.set_offline(False)
+    expect(sync_status(page)).to_contain_text("Everything is sent to your clinic", timeout=30_000)
+    expect(sync_status(page)).to_contain_text("Last sent today at")
+    expect(page.locator("[data-server-progress]")).to_have_text("Sent to your clinic.")
+    assert len(sends) >= 2 and sends[0] == 200
+    assert page.evaluate(OUTBOX) == []
+
+    held = on_server(server, name)[name]
+    assert len(held["items"]) == 4
+    assert held["lessons"] == {"two-forces": [total - 1, total], "pain-relief": [other_total, other_total]}
+    # Summaries shared, note text not (its own opt-in is off).
+    assert held["cravings"] == [[6, "grounding", ["Tired"], ""], [8, "breathing", ["Stressed"], ""]]
+
+    # The home screen reads the assignment as done, with the score.
+    page.goto("/")
+    status = page.locator('[data-assigned-lesson="two-forces"] [data-assigned-status]')
+    expect(status).to_have_text(f"Done · {total - 1} of {total} right")
+    assert page.js_errors == []
+
+
+def test_a_second_account_on_the_same_phone_sends_nothing_of_the_firsts(context, page, server):
+    first, second = f"first-{secrets.token_hex(3)}", f"second-{secrets.token_hex(3)}"
+    password = make_patients(server, first, second)
+    sync_requests: list[dict] = []
+    context.on("request", lambda request: sync_requests.append(request.all_headers()) if request.url.endswith("/api/v1/sync") else None)
+
+    sign_in(page, first, password)
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()
+    wait_for_service_worker(page)
+    first_account = page.evaluate("fetch('/api/v1/me/assignments/').then(r => r.json()).then(d => d.account)")
+
+    # The first person finishes a lesson offline; meanwhile their session
+    # ends (signed out everywhere from another device).
+    context.set_offline(True)
+    finish_lesson(page, "two-forces")
+    expect(sync_status(page)).to_contain_text("1 waiting to send")
+    server.manage("shell", "-c", f"from accounts.models import User; from accounts.services import sessions_end_all; sessions_end_all(user=User.objects.get(username={first!r}))")
+    context.set_offline(False)
+    page.goto("/")
+    expect(sync_status(page)).to_contain_text("Sign in to send it")
+    expect(page.locator("[data-sync-signin]")).to_be_visible()
+
+    # The second person signs in on the same phone and finishes a lesson.
+    sign_in(page, second, password)
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()
+    finish_lesson(page, "pain-relief")
+    expect(page.locator("[data-server-progress]")).to_have_text("Sent to your clinic.", timeout=15_000)
+
+    held = on_server(server, first, second)
+    assert held[first]["items"] == [] and held[first]["lessons"] == {}
+    assert list(held[second]["lessons"]) == ["pain-relief"]
+    assert all(headers.get("x-crest-account") != first_account for headers in sync_requests)
+    outbox = page.evaluate(OUTBOX)
+    assert [(item["account"], item["state"]) for item in outbox] == [(first_account, "waiting")]
+    expect(sync_status(page)).not_to_contain_text("waiting")
+
+    # The first person signs in again: their item goes, once.
+    page.context.clear_cookies()
+    sign_in(page, first, password)
+    page.goto("/lessons/two-forces/")
+    expect(page.locator("[data-server-progress]")).to_have_text("Sent to your clinic.", timeout=15_000)
+    assert list(on_server(server, first)[first]["lessons"]) == ["two-forces"]
+    assert page.evaluate(OUTBOX) == []
+
+
+def test_anonymous_use_sends_nothing(context, page, server):
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url) if "/api/" in request.url else None)
+    page.goto("/")
+    wait_for_service_worker(page)
+    finish_lesson(page, "two-forces")
+    log_craving(page, before=5, tool="breathing", after=2)
+    page.goto("/")
+    assert sync_status(page).is_hidden()
+    assert page.evaluate(OUTBOX) == []
+    assert not [url for url in requests if url.endswith("/api/v1/sync")]
+    assert page.js_errors == []
+
+
+def test_wiping_the_phone_clears_the_outbox_and_crests_caches(context, page, server):
+    name = f"wipe-{secrets.token_hex(3)}"
+    password = make_patients(server, name)
+    sign_in(page, name, password)
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()  # the phone knows who is signed in
+    wait_for_service_worker(page)
+    context.set_offline(True)
+    finish_lesson(page, "two-forces")
+    assert len(page.evaluate(OUTBOX)) == 1
+    context.set_offline(False)
+    context.route("**/api/v1/sync", lambda route: route.abort())  # keep it waiting
+    page.goto("/me/")
+    page.locator("[data-wipe-start]").click()
+    page.locator("[data-wipe-yes]").click()
+    page.locator("[data-wipe-status]").filter(has_text="Done").wait_for()
+    assert page.evaluate("() => indexedDB.databases().then(list => list.map(d => d.name))") == []
+    assert page.evaluate("() => caches.keys()") == []
+    assert on_server(server, name)[name]["items"] == []
+
+
+def test_a_quiz_legend_sits_inside_its_card_on_a_phone(page):
+    """A fieldset's legend is drawn across its top border by default."""
+    page.goto("/lessons/two-forces/")
+    boxes = page.evaluate("""() => [...document.querySelectorAll('[data-question]')].map((q) => {
+      const card = q.getBoundingClientRect();
+      const legend = q.querySelector('legend').getBoundingClientRect();
+      return [card.top, legend.top, parseFloat(getComputedStyle(q).borderTopWidth)];
+    })""")
+    assert boxes
+    for card_top, legend_top, border in boxes:
+        assert legend_top >= card_top + border, (card_top, legend_top)

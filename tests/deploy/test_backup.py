@@ -1,0 +1,154 @@
+"""`manage.py backup` while the database is being written to, then `restore`
+into a fresh database: every table must match the source at the moment of the
+backup, on SQLite (online backup API) and PostgreSQL (pg_dump/pg_restore)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .databases import primary_key_column, read_tables, throwaway_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.deploy
+
+
+def production_env(database_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="backup-tests-only", DATABASE_URL=database_url)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def logged(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines() if line.endswith("}")]
+
+
+def wait_for(condition, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.05)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request, tmp_path):
+    """(source URL, fresh target URL) on one engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'source.sqlite3'}", f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    else:
+        with throwaway_postgres("crest_backup_src") as source, throwaway_postgres("crest_backup_dst") as target:
+            yield source, target
+
+
+def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databases, tmp_path):
+    source_url, target_url = databases
+    source = production_env(source_url)
+    assert manage(source, "migrate", "--noinput", "-v", "0").returncode == 0
+
+    log, stop = tmp_path / "writer.log", tmp_path / "stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.deploy.writer", str(log), str(stop)], cwd=ROOT, env=source,
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for(lambda: log.exists() and len(logged(log)) >= 20)
+        backup_file = tmp_path / ("backup.sqlite3" if source_url.startswith("sqlite") else "backup.pgdump")
+        backup = subprocess.Popen(
+            [sys.executable, "manage.py", "backup", "-v", "2", "--output", str(backup_file)],
+            cwd=ROOT, env=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        # Counted once the command has started up and is about to copy, so
+        # a stale copy (say, SQLite's main file without its WAL) shows.
+        assert backup.stdout.readline().strip() == "Starting the backup."
+        committed_before = len(logged(log))
+        # Read the rest through the same buffered file as the first line:
+        # communicate() reads the pipe underneath it and would miss a line
+        # already buffered with the first (a quick backup writes both at once).
+        backup_out = backup.stdout.read()
+        backup_err = backup.stderr.read()
+        backup.wait(timeout=60)
+        committed_after = len(logged(log))
+    finally:
+        stop.touch()
+        _, writer_errors = writer.communicate(timeout=30)
+    assert writer.returncode == 0, writer_errors
+    assert backup.returncode == 0, backup_err
+    assert f"to {backup_file}" in backup_out
+    assert committed_after > committed_before, "the writer must be writing while the backup runs"
+
+    target = production_env(target_url)
+    restore = manage(target, "restore", str(backup_file))
+    assert restore.returncode == 0, restore.stderr
+    assert "Restored" in restore.stdout and "Replaced" not in restore.stdout
+
+    # Which of the writer's transactions the backup holds: a prefix 0..K,
+    # each whole (all seven rows) or not at all.
+    transactions = logged(log)
+    restored = read_tables(target_url)
+    user_table = next(iter(transactions[0]["rows"]))
+    user_pk = restored[user_table][0].index(primary_key_column(target_url, user_table))
+    restored_users = {row[user_pk] for row in restored[user_table][1]}
+    present = [t["n"] for t in transactions if t["rows"][user_table][0] in restored_users]
+    k = max(present)
+    assert present == list(range(k + 1))
+    assert committed_before <= k + 1 <= committed_after + 1
+
+    # The source now, minus what was written after the backup, is the source
+    # at the backup; the restored database must equal it, table for table.
+    later: dict[str, set] = {}
+    for t in transactions[k + 1:]:
+        for table, pks in t["rows"].items():
+            later.setdefault(table, set()).update(pks)
+    expected = read_tables(source_url)
+    assert sorted(restored) == sorted(expected)
+    for table, (columns, rows) in expected.items():
+        if table in later:
+            pk = columns.index(primary_key_column(source_url, table))
+            rows = [row for row in rows if row[pk] not in later[table]]
+        assert restored[table][0] == columns, table
+        assert len(restored[table][1]) == len(rows), table
+        assert restored[table][1] == rows, table
+
+    # A database that is not empty is refused without --force, and untouched.
+    refused = manage(target, "restore", str(backup_file))
+    assert refused.returncode != 0
+    assert "not empty" in refused.stderr and "--force" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    forced = manage(target, "restore", "--force", str(backup_file))
+    assert forced.returncode == 0, forced.stderr
+    assert "Replaced everything that was in the" in forced.stdout
+    assert read_tables(target_url) == restored
+
+
+def test_backup_and_restore_refuse_with_one_clear_line(tmp_path):
+    nowhere = tmp_path / "nothing-here.sqlite3"
+    missing = production_env(f"sqlite:///{nowhere}")
+    no_database = manage(missing, "backup")
+    assert no_database.returncode != 0
+    assert no_database.stderr.strip() == f"CommandError: There is no SQLite database at {nowhere}."
+
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("hello")
+    refused = manage(missing, "restore", str(not_a_backup))
+    assert refused.returncode != 0
+    assert "is neither a SQLite backup nor a pg_dump custom-format file" in refused.stderr
+
+    fake_dump = tmp_path / "crest.pgdump"
+    fake_dump.write_bytes(b"PGDMP" + b"\0" * 100)
+    wrong_engine = manage(missing, "restore", str(fake_dump))
+    assert wrong_engine.returncode != 0
+    assert "is a postgresql backup but DATABASE_URL points at a sqlite database" in wrong_engine.stderr
+    assert not nowhere.exists()

@@ -73,7 +73,7 @@ def public_targets(lessons: list[str]) -> list[load.Target]:
     return [load.Target(name=path, path=path, headers=GZIP) for path in paths]
 
 
-def clinic_targets(server) -> list[load.Target]:
+def clinic_targets(server, lesson_slugs: list[str]) -> list[load.Target]:
     """CLINIC_ROWS, signed in (the seeded staff and patient 0 log in through
     the login form) and with the seeded ids filled in."""
     patient_pk = server.manage(
@@ -91,7 +91,7 @@ def clinic_targets(server) -> list[load.Target]:
                 row,
                 path=row.path.format(patient_pk=patient_pk),
                 headers={**GZIP, "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())},
-                lua_env={"CSRF_TOKEN": jar.get("csrftoken", "")},
+                lua_env={"CSRF_TOKEN": jar.get("csrftoken", ""), "LESSON_SLUGS": " ".join(lesson_slugs)},
             )
         )
     return targets
@@ -117,7 +117,8 @@ def bench_database(engine: str) -> dict:
                 for target in [HEALTHZ, *targets]:
                     load.warm(server.url, target)
                 if MEASURE_CLINIC:
-                    targets += clinic_targets(server)
+                    slugs = [path.strip("/").split("/")[-1] for path in lesson_urls(server.url)]
+                    targets += clinic_targets(server, slugs)
                 results = load.measure(
                     server.url, targets, baseline=HEALTHZ, seconds=SECONDS, rounds=ROUNDS, connections=CONNECTIONS
                 )

@@ -8,8 +8,8 @@ What it makes (deterministic, so two runs give the same rows):
   clinician whose logins are `BENCH_LOGINS` (staff MFA off for the bench);
   patient 0 signs in as `BENCH_LOGINS["patient"]` (to post sync batches);
 - 50,000 patients, each with their own user (unusable password: nobody signs
-  in as them), labelled like a chart number ("AB-012345"); one in ten has
-  stopped sharing progress;
+  in as them), labelled like a chart number ("AB-012345"); one in ten (never
+  patient 0) has stopped sharing progress;
 - 8 active assignments each (400,000), due dates spread 60 days either side
   of today, so the dashboard's "overdue" and "not started" filters match
   real fractions;
@@ -97,7 +97,7 @@ def seed() -> dict:
             )
             patients = Patient.objects.bulk_create(
                 [
-                    Patient(user=user, clinic=clinic, label=_label(i), shares_progress=i % 10 != 0)
+                    Patient(user=user, clinic=clinic, label=_label(i), shares_progress=i % 10 != 9)
                     for i, user in zip(numbers, users, strict=True)
                 ],
                 batch_size=BATCH,

@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600
 
-.PHONY: run test serve bench lighthouse loadtest lint backup restore install browser wrk nginx pg-client clean
+.PHONY: run test serve bench lighthouse loadtest lint backup restore install browser wrk nginx pg-client gettext messages clean
 
 install: $(STAMP)
 
@@ -49,16 +49,28 @@ pg-client:
 	  echo "Installing Debian's postgresql-client for pg_dump/pg_restore"; \
 	  $(APT_INSTALL) postgresql-client >/dev/null; }
 
+# Debian's gettext: compilemessages (and makemessages) run its msgfmt.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "Installing Debian's gettext for the translations"; \
+	  $(APT_INSTALL) gettext >/dev/null; }
+
+# The Spanish catalogs (locale/*/LC_MESSAGES/*.po) compiled to the .mo files
+# Django reads; the .mo files are build output, not in git.
+messages: export DJANGO_DEBUG ?= 1
+messages: $(STAMP) gettext
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
 # Debug is off unless set (production is the default); these two turn it on
 # for themselves.
 run: export DJANGO_DEBUG = 1
-run: $(STAMP)
+run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	@if $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then $(BIN)/python manage.py seed_demo; fi
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: export DJANGO_DEBUG = 1
-test: $(STAMP) browser nginx pg-client
+test: $(STAMP) browser nginx pg-client messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -67,12 +79,12 @@ lint: $(STAMP)
 # gunicorn's settings (logs without secrets, start-up checks) are in
 # project/gunicorn.conf.py.
 serve: export DJANGO_DEBUG = 0
-serve: $(STAMP)
+serve: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn -c project/gunicorn.conf.py project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 
-bench: $(STAMP) browser wrk
+bench: $(STAMP) browser wrk messages
 	$(BIN)/python -m bench
 
 # Lighthouse 12, pinned in package.json, against a production server on

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -17,8 +18,9 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import mfa, services, signals
 from .forms import AuthenticatorSetupForm, DeleteAccountForm, SecondFactorForm
@@ -95,7 +97,9 @@ def _after_sign_in(request: HttpRequest) -> str:
     """Where to go once signed in: ?next= if it is on this site, else the
     staff member's start page."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return candidate
     if hasattr(request.user, "membership"):
         return reverse("clinics:dashboard")
@@ -122,13 +126,16 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         try:
             device = mfa.second_factor_verify(user=request.user, token=form.cleaned_data["code"])
         except mfa.TooManyTries:
-            form.add_error("code", "Too many wrong codes. Please wait a minute, then try again.")
+            form.add_error("code", gettext("Too many wrong codes. Please wait a minute, then try again."))
         else:
             if device is not None:
                 mfa.sign_in_verified(request, device)
                 return redirect(next_url)
             form.add_error(
-                "code", "That code did not work. Check that your phone’s clock is right, or use one of your recovery codes."
+                "code",
+                gettext(
+                    "That code did not work. Check that your phone’s clock is right, or use one of your recovery codes."
+                ),
             )
     return render(request, "registration/two_factor.html", {"form": form, "next": next_url})
 
@@ -156,8 +163,13 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             del request.session[SETUP_KEY_SESSION]
             mfa.sign_in_verified(request, device)
             # Shown once, in this response: they are not kept readable anywhere.
-            return render(request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True})
-        form.add_error("code", "That code did not match. Check that you added the key shown here, then try the newest code.")
+            return render(
+                request, "registration/recovery_codes.html", {"codes": codes, "next": next_url, "first": True}
+            )
+        form.add_error(
+            "code",
+            gettext("That code did not match. Check that you added the key shown here, then try the newest code."),
+        )
     return render(
         request,
         "registration/two_factor_setup.html",
@@ -193,7 +205,8 @@ def _me_context(request: HttpRequest, delete_form: DeleteAccountForm | None = No
     sections = []
     if user.is_authenticated:
         # The apps above accounts add their own sections (clinics: sharing).
-        sections = [section for _, section in signals.my_data_section.send(sender=type(user), user=user, request=request) if section]
+        answers = signals.my_data_section.send(sender=type(user), user=user, request=request)
+        sections = [section for _, section in answers if section]
     return {
         "sections": sections,
         "membership": getattr(user, "membership", None),
@@ -216,7 +229,9 @@ def me(request: HttpRequest) -> HttpResponse:
 @require_safe
 def me_export(request: HttpRequest) -> HttpResponse:
     data = services.account_export(user=request.user)
-    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8")
+    # DjangoJSONEncoder: some explanations are translated (lazy) strings.
+    body = json.dumps(data, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="crest-my-data-{timezone.localdate().isoformat()}.json"'
     return response
 
@@ -227,7 +242,7 @@ def me_export(request: HttpRequest) -> HttpResponse:
 def me_sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     services.sessions_end_all(user=request.user)
     logout(request)
-    messages.success(request, "You are signed out on every device, this one included.")
+    messages.success(request, gettext("You are signed out on every device, this one included."))
     return redirect("accounts:login")
 
 

@@ -68,8 +68,16 @@ CLINIC_ROWS = [
 HEALTHZ = load.Target(name="/healthz", path="/healthz", headers=GZIP)
 
 
-def public_targets(lessons: list[str]) -> list[load.Target]:
+def public_targets(pages: dict[str, list[str]]) -> list[load.Target]:
+    """Every English page, then a sample of the other languages' twins (the
+    same code; a row each for the home, a lesson and the toolkit, plus the
+    strings script the pages load)."""
+    english = pages.pop("en")
+    lessons = lesson_urls(english)
     paths = [*PUBLIC_PAGES[:2], *lessons, *PUBLIC_PAGES[2:]]
+    for language_pages in pages.values():
+        home, lesson = language_pages[0], lesson_urls(language_pages)[0]
+        paths += [home, lesson, *[page for page in language_pages if page.endswith(("/craving/", ".js"))]]
     return [load.Target(name=path, path=path, headers=GZIP) for path in paths]
 
 
@@ -97,12 +105,15 @@ def clinic_targets(server, lesson_slugs: list[str]) -> list[load.Target]:
     return targets
 
 
-def lesson_urls(base_url: str) -> list[str]:
-    """Every public lesson: the pages the service worker precaches."""
+def precached_pages(base_url: str) -> dict[str, list[str]]:
+    """Each language's public pages: what the service worker precaches."""
     with urllib.request.urlopen(f"{base_url}/serviceworker.js", timeout=30) as response:
         script = response.read().decode()
-    pages = json.loads(re.search(r"const PRECACHE_PAGES = (\[.*?\]);", script).group(1))
-    return [page for page in pages if page.startswith("/lessons/") and page != "/lessons/"]
+    return json.loads(re.search(r"const PRECACHE_PAGES = (\{.*?\});\n", script).group(1))
+
+
+def lesson_urls(pages: list[str]) -> list[str]:
+    return [page for page in pages if re.fullmatch(r"(/[a-z]{2})?/lessons/[^/]+/", page)]
 
 
 def bench_database(engine: str) -> dict:
@@ -113,11 +124,11 @@ def bench_database(engine: str) -> dict:
             with running_server(tmp, workers=2, extra_env=extra_env) as server:
                 # The browser first, on a quiet server.
                 offline = browser.offline_timings(server.url, rounds=BROWSER_ROUNDS) if engine == "sqlite" else None
-                targets = public_targets(lesson_urls(server.url))
+                targets = public_targets(precached_pages(server.url))
                 for target in [HEALTHZ, *targets]:
                     load.warm(server.url, target)
                 if MEASURE_CLINIC:
-                    slugs = [path.strip("/").split("/")[-1] for path in lesson_urls(server.url)]
+                    slugs = [path.strip("/").split("/")[-1] for path in lesson_urls(precached_pages(server.url)["en"])]
                     targets += clinic_targets(server, slugs)
                 results = load.measure(
                     server.url, targets, baseline=HEALTHZ, seconds=SECONDS, rounds=ROUNDS, connections=CONNECTIONS

@@ -15,9 +15,11 @@ convert and NaN are all a 4xx), then checked for shape before any item is
 looked at.
 """
 
+from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import get_token
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -43,7 +45,7 @@ def _assignment_json(a: Assignment) -> dict:
     shared = a.status != Assignment.Status.NOT_SHARED
     return {
         "slug": a.lesson.slug,
-        "title": a.lesson.title,
+        "title": a.lesson.text.title,
         "url": a.lesson.get_absolute_url(),
         "due_date": a.due_date.isoformat(),
         "note": a.note,
@@ -58,7 +60,17 @@ def _assignment_json(a: Assignment) -> dict:
 @require_safe
 def me(request: HttpRequest) -> JsonResponse:
     """Always 200: anonymous people get {"signed_in": false}, so a page just
-    keeps its clinic blocks hidden and the phone sends nothing."""
+    keeps its clinic blocks hidden and the phone sends nothing. The API has
+    one address in every language; `?lang=es` gives the lesson titles and
+    links in the language of the page that asks."""
+    language = request.GET.get("lang")
+    if language in dict(settings.LANGUAGES):
+        with translation.override(language):
+            return _me(request)
+    return _me(request)
+
+
+def _me(request: HttpRequest) -> JsonResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"signed_in": False})
     patient = Patient.objects.select_related("clinic").filter(user=request.user).first()
@@ -67,7 +79,8 @@ def me(request: HttpRequest) -> JsonResponse:
     today = patient.clinic.today()
     assignments = (
         Assignment.objects.for_patient(patient).active().with_completion().with_status(today=today)
-        .select_related("lesson").filter(lesson__published=True).order_by("due_date", "lesson__order")
+        .select_related("lesson").prefetch_related("lesson__translations")
+        .filter(lesson__published=True).order_by("due_date", "lesson__order")
     )
     return JsonResponse(
         {

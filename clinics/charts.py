@@ -10,8 +10,10 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.dateformat import format as date_format
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from craving.choices import OUTCOME_LABELS, TOOL_LABELS
 
@@ -62,11 +64,13 @@ def craving_overview(summaries, *, today: date, zone: ZoneInfo, top: int = 5) ->
         if day not in by_day:
             continue
         by_day[day].append(summary)
-        triggers.update(summary.triggers or [])
+        # Stored in English (keys and the phone's English trigger labels);
+        # shown in the language of the clinic page.
+        triggers.update(gettext(label) for label in summary.triggers or [])
         if summary.tool:
-            tools[TOOL_LABELS.get(summary.tool, summary.tool)] += 1
+            tools[gettext(TOOL_LABELS.get(summary.tool, summary.tool))] += 1
         if summary.outcome:
-            outcomes[OUTCOME_LABELS.get(summary.outcome, summary.outcome)] += 1
+            outcomes[gettext(OUTCOME_LABELS.get(summary.outcome, summary.outcome))] += 1
     days = [
         Day(
             date=day,
@@ -90,7 +94,7 @@ def craving_overview(summaries, *, today: date, zone: ZoneInfo, top: int = 5) ->
 def _summary(days: list[Day], total: int) -> str:
     """The chart in one or three sentences, as the phone says it (seriesSummary)."""
     if not total:
-        return f"No cravings shared in the last {len(days)} days."
+        return gettext("No cravings shared in the last %(days)s days.") % {"days": len(days)}
     active = sum(1 for day in days if day.count)
 
     def weighted(field: str) -> float | None:
@@ -98,12 +102,17 @@ def _summary(days: list[Day], total: int) -> str:
         n = sum(count for _, count in pairs)
         return sum(value * count for value, count in pairs) / n if n else None
 
-    parts = [f"{total} craving{'s' if total != 1 else ''} shared on {active} of the last {len(days)} days."]
+    shared = ngettext(
+        "%(total)s craving shared on %(active)s of the last %(days)s days.",
+        "%(total)s cravings shared on %(active)s of the last %(days)s days.",
+        total,
+    )
+    parts = [shared % {"total": total, "active": active, "days": len(days)}]
     before, after = weighted("before"), weighted("after")
     if before is not None:
-        parts.append(f"Average strength at the start: {_round1(before)} out of 10.")
+        parts.append(gettext("Average strength at the start: %(n)s out of 10.") % {"n": number_format(_round1(before))})
     if after is not None:
-        parts.append(f"Average strength at the end: {_round1(after)} out of 10.")
+        parts.append(gettext("Average strength at the end: %(n)s out of 10.") % {"n": number_format(_round1(after))})
     return " ".join(parts)
 
 
@@ -122,17 +131,25 @@ def daily_chart_svg(days: list[Day], *, labelled_by: str = "craving-summary") ->
 
     parts: list[SafeString] = []
     for value in (0, 5, 10):
-        parts.append(format_html('<line x1="{}" x2="{}" y1="{}" y2="{}" class="ch-grid"/>', left, width - right, y(value), y(value)))
-        parts.append(format_html('<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>', left - 6, _round1(float(y(value)) + 4), value))
+        parts.append(format_html(
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" class="ch-grid"/>', left, width - right, y(value), y(value)
+        ))
+        parts.append(format_html(
+            '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>',
+            left - 6, _round1(float(y(value)) + 4), value,
+        ))
     count_y = height - bottom + 16
     parts.append(format_html('<text x="{}" y="{}" class="ch-label" text-anchor="end">n</text>', left - 6, count_y))
     parts.append(format_html_join(
         "", '<text x="{}" y="{}" class="ch-count" text-anchor="middle">{}</text>',
         ((x(i), count_y, day.count) for i, day in enumerate(days) if day.count),
     ))
-    parts.append(format_html('<text x="{}" y="{}" class="ch-label">{}</text>', left, height - 6, date_format(days[0].date, "j M")))
     parts.append(format_html(
-        '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>', width - right, height - 6, date_format(days[-1].date, "j M")
+        '<text x="{}" y="{}" class="ch-label">{}</text>', left, height - 6, date_format(days[0].date, "j M")
+    ))
+    parts.append(format_html(
+        '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>',
+        width - right, height - 6, date_format(days[-1].date, "j M"),
     ))
     for field, css in (("before", "ch-line"), ("after", "ch-line ch-line-after")):
         points = [f"{x(i)},{y(getattr(day, field))}" for i, day in enumerate(days) if getattr(day, field) is not None]

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lessons.models import Lesson
 
@@ -22,8 +23,8 @@ class DateInput(forms.DateInput):
 class InviteForm(forms.Form):
     label = forms.CharField(
         max_length=100,
-        label="Label for this patient",
-        help_text="Your clinic's own label, e.g. initials or a chart number. The patient never has to give a name.",
+        label=_("Label for this patient"),
+        help_text=_("Your clinic's own label, e.g. initials or a chart number. The patient never has to give a name."),
     )
 
 
@@ -32,25 +33,38 @@ class PatientChoiceField(forms.ModelMultipleChoiceField):
         return obj.label
 
 
+class LessonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Lesson) -> str:
+        # The lesson's title in the language of the clinic page.
+        return obj.text.title
+
+
 def due_date_not_past(due):
     """Today counts in the clinic's time zone (the clinic views activate it)."""
     if due < timezone.localdate():
-        raise forms.ValidationError("The due date cannot be in the past.")
+        raise forms.ValidationError(_("The due date cannot be in the past."))
     return due
 
 
 class AssignForm(forms.Form):
-    patients = PatientChoiceField(queryset=Patient.objects.none(), widget=forms.CheckboxSelectMultiple)
-    lessons = forms.ModelMultipleChoiceField(queryset=Lesson.objects.none(), widget=forms.CheckboxSelectMultiple)
-    due_date = forms.DateField(widget=DateInput())
-    note = forms.CharField(max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text="Optional. The patient sees this note.")
+    patients = PatientChoiceField(
+        queryset=Patient.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Patients")
+    )
+    lessons = LessonChoiceField(queryset=Lesson.objects.none(), widget=forms.CheckboxSelectMultiple, label=_("Lessons"))
+    due_date = forms.DateField(widget=DateInput(), label=_("Due date"))
+    note = forms.CharField(
+        max_length=300,
+        required=False,
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional. The patient sees this note."),
+    )
 
     def __init__(self, *args, clinic: Clinic, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Scoped: a patient id from another clinic is simply "not a valid choice".
         self.fields["patients"].queryset = Patient.objects.for_clinic(clinic)
-        self.fields["lessons"].queryset = Lesson.objects.for_clinic(clinic)
+        self.fields["lessons"].queryset = Lesson.objects.for_clinic(clinic).with_texts()
         if not self.is_bound:
             self.initial.setdefault("due_date", timezone.localdate() + timedelta(days=7))
 
@@ -59,34 +73,38 @@ class AssignForm(forms.Form):
 
 
 class DueDateForm(forms.Form):
-    due_date = forms.DateField(widget=DateInput(), label="New due date")
+    due_date = forms.DateField(widget=DateInput(), label=_("New due date"))
 
     def clean_due_date(self):
         return due_date_not_past(self.cleaned_data["due_date"])
 
 
 class StaffForm(forms.Form):
-    username = forms.CharField(max_length=150, help_text="They sign in with this. Letters, digits and @ . + - _ only.")
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN)
+    username = forms.CharField(
+        max_length=150, label=_("Username"), help_text=_("They sign in with this. Letters, digits and @ . + - _ only.")
+    )
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN, label=_("Role"))
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
         User.username_validator(username)
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken.")
+            raise forms.ValidationError(_("That username is taken."))
         return username
 
 
 class JoinForm(forms.Form):
     username = forms.CharField(
         max_length=150,
-        help_text="Not your real name. You can keep the one we suggest.",
+        label=_("Username"),
+        help_text=_("Not your real name. You can keep the one we suggest."),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
     )
     passphrase = forms.CharField(
         min_length=12,
         max_length=128,
-        help_text="At least 12 characters. You can keep the one we suggest: write it down somewhere safe.",
+        label=_("Passphrase"),
+        help_text=_("At least 12 characters. You can keep the one we suggest: write it down somewhere safe."),
         # A visible field on purpose: the person needs to read the passphrase
         # to keep it. The page is never cached.
         widget=forms.TextInput(attrs={"autocomplete": "new-password", "autocapitalize": "none", "spellcheck": "false"}),
@@ -96,7 +114,7 @@ class JoinForm(forms.Form):
         username = self.cleaned_data["username"].strip()
         User.username_validator(username)
         if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken. Please choose another.")
+            raise forms.ValidationError(_("That username is taken. Please choose another."))
         return username
 
     def clean(self):

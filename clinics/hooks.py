@@ -31,4 +31,7 @@ def my_data_section(sender, *, user, request=None, **kwargs) -> dict | None:
     patient = Patient.objects.select_related("clinic").filter(user=user).first() if user.is_authenticated else None
     if patient is None:
         return None
-    return {"template": "clinics/_my_data.html", "context": {"patient": patient, "sharing": services.sharing_of(patient)}}
+    return {
+        "template": "clinics/_my_data.html",
+        "context": {"patient": patient, "sharing": services.sharing_of(patient)},
+    }

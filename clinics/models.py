@@ -12,6 +12,7 @@ from django.db.models import Case, CharField, Count, Exists, IntegerField, Max, 
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lessons.models import Lesson
 
@@ -66,8 +67,8 @@ class Membership(models.Model):
     clinic page scoped by `request.clinic` with no clinic picker."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Clinic admin"
-        CLINICIAN = "clinician", "Clinician"
+        ADMIN = "admin", _("Clinic admin")
+        CLINICIAN = "clinician", _("Clinician")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
@@ -126,7 +127,8 @@ class Patient(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="patients")
     label = models.CharField(
-        max_length=100, help_text="The clinic's own label for this person (initials, chart number). Never shown to others."
+        max_length=100,
+        help_text="The clinic's own label for this person (initials, chart number). Never shown to others.",
     )
     # The patient's choices, each revocable at any time from /me/. Off: the
     # server deletes what it held of that kind and stores no more (the phone
@@ -134,6 +136,10 @@ class Patient(models.Model):
     shares_progress = models.BooleanField("share lesson progress and check scores", default=True)
     shares_cravings = models.BooleanField("share craving summaries", default=False)
     shares_craving_notes = models.BooleanField("share the notes written with cravings", default=False)
+    # The language the patient reads Crest in, kept only while they share
+    # their lesson progress (set when they join or share it again, emptied
+    # when they stop): it is about them, so it goes with what they share.
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PatientQuerySet.as_manager()
@@ -146,6 +152,11 @@ class Patient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("clinics:patient_detail", kwargs={"pk": self.pk})
+
+    @property
+    def language_name(self) -> str:
+        """The patient's language for the clinic to see: only while shared."""
+        return self.get_language_display() if self.shares_progress and self.language else ""
 
 
 class InviteQuerySet(models.QuerySet):
@@ -196,12 +207,12 @@ class Invite(models.Model):
 
 
 class AssignmentStatus(models.TextChoices):
-    OPEN = "open", "Not done yet"
-    DUE_TODAY = "due_today", "Due today"
-    OVERDUE = "overdue", "Overdue"
-    DONE = "done", "Done"
-    NOT_SHARED = "not_shared", "Not shared"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OPEN = "open", _("Not done yet")
+    DUE_TODAY = "due_today", _("Due today")
+    OVERDUE = "overdue", _("Overdue")
+    DONE = "done", _("Done")
+    NOT_SHARED = "not_shared", _("Not shared")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -312,8 +323,8 @@ class SyncedItem(models.Model):
     again (clinics.sync answers it "duplicate")."""
 
     class Type(models.TextChoices):
-        LESSON_COMPLETED = "lesson.completed", "Lesson completed"
-        CRAVING_LOGGED = "craving.logged", "Craving logged"
+        LESSON_COMPLETED = "lesson.completed", _("Lesson completed")
+        CRAVING_LOGGED = "craving.logged", _("Craving logged")
 
     id = models.UUIDField(primary_key=True)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="synced_items")
@@ -367,19 +378,19 @@ class AuditEvent(models.Model):
     what staff did and that a patient record was deleted, and nothing more."""
 
     class Action(models.TextChoices):
-        PATIENT_VIEWED = "patient_viewed", "Viewed patient page"
-        EXPORTED = "exported", "Exported progress (CSV)"
-        INVITE_CREATED = "invite_created", "Created invite"
-        PATIENT_JOINED = "patient_joined", "Patient joined"
-        ASSIGNED = "assigned", "Assigned lessons"
-        DUE_CHANGED = "due_changed", "Changed due date"
-        WITHDRAWN = "withdrawn", "Withdrew assignment"
-        STAFF_ADDED = "staff_added", "Added staff member"
-        ACCOUNT_DELETED = "account_deleted", "Patient deleted their account"
-        SHARING_STOPPED = "sharing_stopped", "Patient stopped sharing"
-        SHARING_STARTED = "sharing_started", "Patient started sharing"
-        PASSPHRASE_LINK = "passphrase_link", "Made a new-passphrase link for a patient"
-        STAFF_DEACTIVATED = "staff_deactivated", "Deactivated a staff member"
+        PATIENT_VIEWED = "patient_viewed", _("Viewed patient page")
+        EXPORTED = "exported", _("Exported progress (CSV)")
+        INVITE_CREATED = "invite_created", _("Created invite")
+        PATIENT_JOINED = "patient_joined", _("Patient joined")
+        ASSIGNED = "assigned", _("Assigned lessons")
+        DUE_CHANGED = "due_changed", _("Changed due date")
+        WITHDRAWN = "withdrawn", _("Withdrew assignment")
+        STAFF_ADDED = "staff_added", _("Added staff member")
+        ACCOUNT_DELETED = "account_deleted", _("Patient deleted their account")
+        SHARING_STOPPED = "sharing_stopped", _("Patient stopped sharing")
+        SHARING_STARTED = "sharing_started", _("Patient started sharing")
+        PASSPHRASE_LINK = "passphrase_link", _("Made a new-passphrase link for a patient")
+        STAFF_DEACTIVATED = "staff_deactivated", _("Deactivated a staff member")
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
     actor = models.ForeignKey(
@@ -396,5 +407,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.patient_label}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.patient_label}"
+        )
 

@@ -13,16 +13,24 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.models import User
 from accounts.services import sessions_end_all, set_password_path
 from lessons.models import Lesson
 
 from .models import (
-    Assignment, AuditEvent, Clinic, CravingSummary, Invite, LessonProgress, Membership, Patient, SyncedItem,
+    Assignment,
+    AuditEvent,
+    Clinic,
+    CravingSummary,
+    Invite,
+    LessonProgress,
+    Membership,
+    Patient,
+    SyncedItem,
     validate_time_zone,
 )
-
 
 
 class InviteUnavailable(Exception):
@@ -77,7 +85,7 @@ def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> Non
         raise ValueError("the staff member must belong to the clinic")
     user = membership.user
     if user.pk == by.pk:
-        raise ValueError("You cannot deactivate your own account.")
+        raise ValueError(gettext("You cannot deactivate your own account."))
     if not user.is_active:
         return
     user.is_active = False
@@ -163,8 +171,10 @@ def invite_check(*, code: str) -> Invite:
 
 
 @transaction.atomic
-def invite_redeem(*, code: str, username: str, password: str) -> Patient:
-    """Create the patient's account from an invite, once.
+def invite_redeem(*, code: str, username: str, password: str, language: str = "") -> Patient:
+    """Create the patient's account from an invite, once. `language` is the
+    one the join page was read in: a new patient shares progress, so the
+    clinic sees it (progress_sharing_set forgets it when they stop).
 
     The invite is claimed with a conditional UPDATE (used_at IS NULL and not
     expired): of two people submitting the same code at once, exactly one
@@ -182,8 +192,8 @@ def invite_redeem(*, code: str, username: str, password: str) -> Patient:
         with transaction.atomic():
             user.save()
     except IntegrityError as error:
-        raise ValueError("That username is taken. Please choose another.") from error
-    patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label)
+        raise ValueError(gettext("That username is taken. Please choose another.")) from error
+    patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label, language=language)
     Invite.objects.filter(pk=invite.pk).update(patient=patient)
     audit_record(actor=user, clinic=invite.clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient)
     return patient
@@ -278,9 +288,12 @@ class SharingCategory:
 
 
 SHARING = {
-    "lessons": SharingCategory("shares_progress", "lesson progress and check scores", SyncedItem.Type.LESSON_COMPLETED),
-    "cravings": SharingCategory("shares_cravings", "craving summaries", SyncedItem.Type.CRAVING_LOGGED),
-    "notes": SharingCategory("shares_craving_notes", "craving notes", None),
+    # The descriptions are English in the audit log and translated on /me/.
+    "lessons": SharingCategory(
+        "shares_progress", gettext_noop("lesson progress and check scores"), SyncedItem.Type.LESSON_COMPLETED
+    ),
+    "cravings": SharingCategory("shares_cravings", gettext_noop("craving summaries"), SyncedItem.Type.CRAVING_LOGGED),
+    "notes": SharingCategory("shares_craving_notes", gettext_noop("craving notes"), None),
 }
 
 
@@ -294,30 +307,36 @@ def sharing_of(patient: Patient) -> dict[str, bool]:
 
 
 @transaction.atomic
-def sharing_set(*, patient: Patient, category: str, share: bool) -> Patient:
+def sharing_set(*, patient: Patient, category: str, share: bool, language: str = "") -> Patient:
     """Turn sharing of one category on or off. Off deletes what the server
     holds of it (the clinic then sees "not shared") and is audited, so the
     clinic knows why data vanished; turning craving summaries off turns
-    their notes off too. Notes can only be shared with the summaries."""
+    their notes off too. Notes can only be shared with the summaries. The
+    patient's `language` (the one they use Crest in) goes with their lesson
+    progress: kept when they share it, forgotten when they stop."""
     if category not in SHARING:
-        raise SharingError("Unknown kind of data.")
+        raise SharingError(gettext("Unknown kind of data."))
     # Lock the patient row: an item being stored at the same moment either
     # lands before this delete or sees the new choice (clinics.sync).
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if category == "notes" and share and not patient.shares_cravings:
-        raise SharingError("Share your craving summaries first: a note is shared with its craving.")
+        raise SharingError(gettext("Share your craving summaries first: a note is shared with its craving."))
     if category == "cravings" and not share and patient.shares_craving_notes:
         _sharing_change(patient, "notes", share=False)
-    _sharing_change(patient, category, share=share)
+    _sharing_change(patient, category, share=share, language=language)
     return patient
 
 
-def _sharing_change(patient: Patient, name: str, *, share: bool) -> None:
+def _sharing_change(patient: Patient, name: str, *, share: bool, language: str = "") -> None:
     category = SHARING[name]
     if getattr(patient, category.field) == share:
         return
     setattr(patient, category.field, share)
-    patient.save(update_fields=[category.field])
+    fields = [category.field]
+    if name == "lessons":
+        patient.language = language if share else ""
+        fields.append("language")
+    patient.save(update_fields=fields)
     if not share:
         if name == "lessons":
             LessonProgress.objects.filter(patient=patient).delete()
@@ -342,16 +361,20 @@ def patient_passphrase_link(*, clinician: User, patient: Patient) -> str:
 
 # --- A patient's own data: export and deletion (asked by accounts) ---------
 
+# Lazy: shown on /me/ and written into the export in the reader's language.
 KEPT_AFTER_DELETION = [
     {
-        "what": "One line in your clinic’s audit log saying that a patient record was deleted",
-        "why": "So the clinic can account for every record it had. The line has no username, no label and "
-        "nothing you did.",
+        "what": gettext_lazy("One line in your clinic’s audit log saying that a patient record was deleted"),
+        "why": gettext_lazy(
+            "So the clinic can account for every record it had. The line has no username, no label and nothing you did."
+        ),
     },
     {
-        "what": "Your clinic’s audit log lines about what its staff did, such as viewing a patient’s page, "
-        "with your label and username removed",
-        "why": "So the clinic can still show who looked at patient records, and when.",
+        "what": gettext_lazy(
+            "Your clinic’s audit log lines about what its staff did, such as viewing a patient’s page, "
+            "with your label and username removed"
+        ),
+        "why": gettext_lazy("So the clinic can still show who looked at patient records, and when."),
     },
 ]
 
@@ -367,12 +390,18 @@ def patient_data_export(*, user: User) -> dict:
         .order_by("created_at", "pk")
     )
     return {
-        "clinic": {"name": patient.clinic.name, "your_label_there": patient.label, "joined": patient.created_at.isoformat()},
+        "clinic": {
+            "name": patient.clinic.name,
+            "your_label_there": patient.label,
+            "joined": patient.created_at.isoformat(),
+            # Kept only while you share your lesson progress with the clinic.
+            "your_language_there": patient.language,
+        },
         "sharing": sharing_of(patient),
         "assignments": [
             {
                 "lesson": a.lesson.slug,
-                "title": a.lesson.title,
+                "title": a.lesson.text.title,
                 "due_date": a.due_date.isoformat(),
                 "status": a.status,
                 "note": a.note,
@@ -405,7 +434,12 @@ def patient_data_export(*, user: User) -> dict:
         ],
         # Who at the clinic looked at this person's data, and when.
         "clinic_access_log": [
-            {"when": e.created_at.isoformat(), "who": e.actor_username, "what": e.get_action_display(), "detail": e.detail}
+            {
+                "when": e.created_at.isoformat(),
+                "who": e.actor_username,
+                "what": e.get_action_display(),
+                "detail": e.detail,
+            }
             for e in AuditEvent.objects.filter(patient=patient)
         ],
         "kept_after_deletion": list(KEPT_AFTER_DELETION),
@@ -434,7 +468,9 @@ def patient_data_delete(*, user: User) -> None:
     # A "Created invite" line names the invite's label in its detail, with no
     # link to the patient: match it by that label (another invite with the
     # very same label loses its detail too, which hides nothing from anyone).
-    AuditEvent.objects.filter(clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail__in=labels).update(detail="")
+    AuditEvent.objects.filter(
+        clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail__in=labels
+    ).update(detail="")
     audit_record(actor=None, clinic=clinic, action=AuditEvent.Action.ACCOUNT_DELETED)
 
 

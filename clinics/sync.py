@@ -248,7 +248,12 @@ def _keep(patient: Patient, item: LessonCompleted | CravingLogged, answer_id: st
     # waits for this item, or this item sees the new choice; and two batches
     # of one patient take their turns here, so the check below sees the
     # other's committed receipt.
-    choices = Patient.objects.select_for_update().filter(pk=patient.pk).values(*SHARED_BY.values(), "shares_craving_notes").first()
+    choices = (
+        Patient.objects.select_for_update()
+        .filter(pk=patient.pk)
+        .values(*SHARED_BY.values(), "shares_craving_notes")
+        .first()
+    )
     if choices is None or not choices[SHARED_BY[item.type]]:
         return Result(answer_id, NOT_SHARED)
     owner = SyncedItem.objects.filter(pk=item.id).values_list("patient_id", flat=True).first()

@@ -20,12 +20,14 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
-from project.jsonbody import JsonBodyError, parse_json_body
 
 from . import charts, services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
@@ -62,7 +64,12 @@ def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) 
 
 # --- Dashboard ---------------------------------------------------------------
 
-FILTERS = {"all": "Everyone", "overdue": "Overdue", "not_started": "Not started"}
+# The titles are translated where they are shown (the dashboard template).
+FILTERS = {
+    "all": gettext_noop("Everyone"),
+    "overdue": gettext_noop("Overdue"),
+    "not_started": gettext_noop("Not started"),
+}
 
 
 @never_cache
@@ -148,11 +155,10 @@ def assign(request: HttpRequest) -> HttpResponse:
                 due_date=form.cleaned_data["due_date"],
                 note=form.cleaned_data["note"],
             )
-            messages.success(
-                request,
-                f"Assigned {len(lessons)} lesson{'s' if len(lessons) != 1 else ''} "
-                f"to {len(patients)} patient{'s' if len(patients) != 1 else ''}.",
-            )
+            lessons_text = ngettext("%(n)s lesson", "%(n)s lessons", len(lessons)) % {"n": len(lessons)}
+            patients_text = ngettext("%(n)s patient", "%(n)s patients", len(patients)) % {"n": len(patients)}
+            assigned = gettext("Assigned %(lessons)s to %(patients)s.")
+            messages.success(request, assigned % {"lessons": lessons_text, "patients": patients_text})
             if len(patients) == 1:
                 return redirect(patients[0].get_absolute_url())
             return redirect("clinics:dashboard")
@@ -178,10 +184,16 @@ def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _clinic_assignment(request, pk)
     form = DueDateForm(request.POST)
     if form.is_valid():
-        services.assignment_change_due(clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"])
-        messages.success(request, f"“{assignment.lesson.title}” is now due {assignment.due_date:%-d %b %Y}.")
+        services.assignment_change_due(
+            clinician=request.user, assignment=assignment, due_date=form.cleaned_data["due_date"]
+        )
+        messages.success(
+            request,
+            gettext("“%(title)s” is now due %(date)s.")
+            % {"title": assignment.lesson.text.title, "date": date_format(assignment.due_date, "j M Y")},
+        )
     else:
-        messages.error(request, " ".join(form.errors.get("due_date", ["Please enter a valid date."])))
+        messages.error(request, " ".join(form.errors.get("due_date", [gettext("Please enter a valid date.")])))
     return redirect(assignment.patient.get_absolute_url())
 
 
@@ -191,7 +203,7 @@ def assignment_due(request: HttpRequest, pk: int) -> HttpResponse:
 def assignment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = _clinic_assignment(request, pk)
     services.assignment_withdraw(clinician=request.user, assignment=assignment)
-    messages.success(request, f"Withdrew “{assignment.lesson.title}”.")
+    messages.success(request, gettext("Withdrew “%(title)s”.") % {"title": assignment.lesson.text.title})
     return redirect(assignment.patient.get_absolute_url())
 
 
@@ -219,7 +231,8 @@ def qr_svg(url: str) -> str:
     """The link as an inline SVG QR code (no style attributes: strict CSP).
     Dark on a white quiet zone so phone cameras read it in dark mode too."""
     svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff", border=4)
-    return svg.replace("<svg ", '<svg role="img" aria-label="QR code of the join link" ', 1)
+    label = escape(gettext("QR code of the link"))
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 @never_cache
@@ -246,7 +259,12 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "clinics/passphrase_link.html",
-        {"patient": patient, "link": link, "qr": mark_safe(qr_svg(link)), "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        {
+            "patient": patient,
+            "link": link,
+            "qr": mark_safe(qr_svg(link)),
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
     )
 
 
@@ -288,7 +306,8 @@ def staff(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 role=form.cleaned_data["role"],
             )
-            messages.success(request, f"Added {user.username}. Send them their set-password link below.")
+            added = gettext("Added %(username)s. Send them their set-password link below.")
+            messages.success(request, added % {"username": user.username})
             return redirect("clinics:staff")
     else:
         form = StaffForm()
@@ -312,7 +331,8 @@ def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Deactivated {membership.user.username}. They are signed out everywhere.")
+        deactivated = gettext("Deactivated %(username)s. They are signed out everywhere.")
+        messages.success(request, deactivated % {"username": membership.user.username})
     return redirect("clinics:staff")
 
 
@@ -338,7 +358,10 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 patient = services.invite_redeem(
-                    code=code, username=form.cleaned_data["username"], password=form.cleaned_data["passphrase"]
+                    code=code,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["passphrase"],
+                    language=request.LANGUAGE_CODE,
                 )
             except services.InviteUnavailable as error:
                 return _unavailable(request, error.reason)
@@ -365,17 +388,19 @@ def sharing(request: HttpRequest) -> HttpResponse:
     patient = get_object_or_404(Patient, user=request.user)
     category, share = request.POST.get("category"), request.POST.get("share")
     if category not in services.SHARING or share not in ("on", "off"):
-        messages.error(request, "Please choose what to share, and whether to share it.")
+        messages.error(request, gettext("Please choose what to share, and whether to share it."))
         return redirect("accounts:me")
     try:
-        services.sharing_set(patient=patient, category=category, share=share == "on")
+        services.sharing_set(patient=patient, category=category, share=share == "on", language=request.LANGUAGE_CODE)
     except services.SharingError as error:
         messages.error(request, str(error))
         return redirect("accounts:me")
-    what = services.SHARING[category].description
+    what = gettext(services.SHARING[category].description)
     if share == "on":
-        extra = " This phone will send the lessons you finished while signed in." if category == "lessons" else ""
-        messages.success(request, f"Your clinic can now see your {what}.{extra}")
+        message = gettext("Your clinic can now see your %(what)s.") % {"what": what}
+        if category == "lessons":
+            message += " " + gettext("This phone will send the lessons you finished while signed in.")
     else:
-        messages.success(request, f"Your clinic no longer sees your {what}. What the server had is deleted.")
+        message = gettext("Your clinic no longer sees your %(what)s. What the server had is deleted.") % {"what": what}
+    messages.success(request, message)
     return redirect("accounts:me")

@@ -2,38 +2,94 @@
 page renders them, and the server checks a shared craving summary against
 them (clinics.sync), so both read this one list."""
 
-# Trigger choices for the craving log. The label is what is stored on the
-# device and exported, so changing one splits the person's patterns: add new
-# labels rather than rewording old ones.
+from django.utils.translation import gettext, gettext_noop
+
+# The names are English, marked for translation (gettext_noop) and
+# translated where they are shown (choice_labels, the toolkit template).
+# Trigger choices for the craving log: the English label is what is stored
+# on the device and checked by the server, whatever the language, so
+# changing one splits the person's patterns: add new labels rather than
+# rewording old ones.
 TRIGGERS = [
-    ("people", "People", ["Someone I used with", "Family", "Partner", "Friends", "Being alone"]),
-    ("places", "Places", ["Home", "A place I used", "Work", "Out and about", "A party"]),
-    ("feelings", "Feelings", ["Stressed", "Anxious", "Sad", "Bored", "In pain", "Happy"]),
-    ("halt", "Quick self-check", ["Hungry", "Angry", "Lonely", "Tired"]),
+    (
+        "people",
+        gettext_noop("People"),
+        [
+            gettext_noop("Someone I used with"),
+            gettext_noop("Family"),
+            gettext_noop("Partner"),
+            gettext_noop("Friends"),
+            gettext_noop("Being alone"),
+        ],
+    ),
+    (
+        "places",
+        gettext_noop("Places"),
+        [
+            gettext_noop("Home"),
+            gettext_noop("A place I used"),
+            gettext_noop("Work"),
+            gettext_noop("Out and about"),
+            gettext_noop("A party"),
+        ],
+    ),
+    (
+        "feelings",
+        gettext_noop("Feelings"),
+        [
+            gettext_noop("Stressed"),
+            gettext_noop("Anxious"),
+            gettext_noop("Sad"),
+            gettext_noop("Bored"),
+            gettext_noop("In pain"),
+            gettext_noop("Happy"),
+        ],
+    ),
+    (
+        "halt",
+        gettext_noop("Quick self-check"),
+        [gettext_noop("Hungry"), gettext_noop("Angry"), gettext_noop("Lonely"), gettext_noop("Tired")],
+    ),
 ]
 
 DISTRACTION_IDEAS = [
-    "Take a hot or cold shower",
-    "Walk around the block",
-    "Drink a glass of cold water",
-    "Eat something",
-    "Put on a song you love",
-    "Tidy one small thing",
-    "Play a game on your phone",
+    gettext_noop("Take a hot or cold shower"),
+    gettext_noop("Walk around the block"),
+    gettext_noop("Drink a glass of cold water"),
+    gettext_noop("Eat something"),
+    gettext_noop("Put on a song you love"),
+    gettext_noop("Tidy one small thing"),
+    gettext_noop("Play a game on your phone"),
 ]
 
 TOOLS = [
-    ("wave", "Ride the wave", "A timer: stay with the urge for 5 to 20 minutes"),
-    ("breathing", "Slow breathing", "In for 4, out for 6"),
-    ("grounding", "5-4-3-2-1", "Notice what is around you, step by step"),
-    ("think", "Think it through", "What happens next, and what you want"),
-    ("people", "My people", "Call or text someone"),
-    ("reasons", "My reasons", "Why you are stopping"),
-    ("distractions", "Distractions", "Something to do for the next 15 minutes"),
+    ("wave", gettext_noop("Ride the wave"), gettext_noop("A timer: stay with the urge for 5 to 20 minutes")),
+    ("breathing", gettext_noop("Slow breathing"), gettext_noop("In for 4, out for 6")),
+    ("grounding", gettext_noop("5-4-3-2-1"), gettext_noop("Notice what is around you, step by step")),
+    ("think", gettext_noop("Think it through"), gettext_noop("What happens next, and what you want")),
+    ("people", gettext_noop("My people"), gettext_noop("Call or text someone")),
+    ("reasons", gettext_noop("My reasons"), gettext_noop("Why you are stopping")),
+    ("distractions", gettext_noop("Distractions"), gettext_noop("Something to do for the next 15 minutes")),
 ]
 
-OUTCOMES = [("passed", "It passed"), ("eased", "It eased"), ("strong", "Still strong"), ("used", "I used")]
+OUTCOMES = [
+    ("passed", gettext_noop("It passed")),
+    ("eased", gettext_noop("It eased")),
+    ("strong", gettext_noop("Still strong")),
+    ("used", gettext_noop("I used")),
+]
 
 TOOL_LABELS = {key: name for key, name, _ in TOOLS}
 OUTCOME_LABELS = dict(OUTCOMES)
 TRIGGER_KINDS = {key: frozenset(options) for key, _, options in TRIGGERS}
+
+
+def choice_labels() -> dict:
+    """The names the log's screens and downloads show, in the active
+    language, for static/js (the toolkit page carries them with json_script)."""
+    return {
+        "tools": {key: gettext(name) for key, name, _ in TOOLS},
+        "outcomes": {key: gettext(label) for key, label in OUTCOMES},
+        "triggerKinds": {key: gettext(label) for key, label, _ in TRIGGERS},
+        "triggers": {option: gettext(option) for _, _, options in TRIGGERS for option in options},
+    }

@@ -5,12 +5,14 @@ from django.views.decorators.http import require_safe
 from lessons.models import Lesson
 from lessons.services import steps_html
 
-from .choices import DISTRACTION_IDEAS, OUTCOMES, TOOLS, TRIGGERS
+from .choices import DISTRACTION_IDEAS, OUTCOMES, TOOLS, TRIGGERS, choice_labels
+
+WAVE_MINUTES = [5, 10, 15, 20]
 
 
 @require_safe
 def toolkit(request: HttpRequest) -> HttpResponse:
-    micro_lessons = list(Lesson.objects.published().filter(kind=Lesson.Kind.MICRO))
+    micro_lessons = list(Lesson.objects.published().filter(kind=Lesson.Kind.MICRO).with_texts())
     context = {
         "micro_lessons": micro_lessons,
         "peak_lesson": next((m for m in micro_lessons if m.slug == "craving-peaks-and-passes"), None),
@@ -20,6 +22,8 @@ def toolkit(request: HttpRequest) -> HttpResponse:
         "distraction_ideas": DISTRACTION_IDEAS,
         "tools": TOOLS,
         "outcomes": OUTCOMES,
+        "wave_minutes": WAVE_MINUTES,
+        "choices": choice_labels(),
     }
     return render(request, "craving/toolkit.html", context)
 

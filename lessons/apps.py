@@ -14,12 +14,18 @@ def load_lessons_after_migrate(sender, **kwargs) -> None:
             f"  Lessons: {len(result.created)} created, {len(result.updated)} updated, "
             f"{len(result.unchanged)} unchanged, {len(result.unpublished)} unpublished"
         )
+    if verbosity >= 1 and (result.translations_created or result.translations_updated or result.translations_removed):
+        print(
+            f"  Lesson translations: {len(result.translations_created)} created, "
+            f"{len(result.translations_updated)} updated, {len(result.translations_unchanged)} unchanged, "
+            f"{len(result.translations_removed)} removed"
+        )
 
 
 def reset_lessons_version(sender, **kwargs) -> None:
-    """Any saved or deleted lesson (the admin, the loader, a shell) changes
-    the public pages: forget the version they are cached under. A signal,
-    not a call in each place, so no write path can forget it."""
+    """Any saved or deleted lesson or translation (the admin, the loader, a
+    shell) changes the public pages: forget the version they are cached
+    under. A signal, not a call in each place, so no write path can forget it."""
     from .services import lessons_version_reset
 
     lessons_version_reset()
@@ -30,6 +36,7 @@ class LessonsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(load_lessons_after_migrate, sender=self, dispatch_uid="lessons.load_after_migrate")
-        lesson = self.get_model("Lesson")
-        post_save.connect(reset_lessons_version, sender=lesson, dispatch_uid="lessons.version_on_save")
-        post_delete.connect(reset_lessons_version, sender=lesson, dispatch_uid="lessons.version_on_delete")
+        for name in ("Lesson", "LessonTranslation"):
+            model = self.get_model(name)
+            post_save.connect(reset_lessons_version, sender=model, dispatch_uid=f"lessons.version_on_save.{name}")
+            post_delete.connect(reset_lessons_version, sender=model, dispatch_uid=f"lessons.version_on_delete.{name}")

@@ -1,5 +1,10 @@
 """Loading lessons from their Markdown files, turning a lesson body into
-safe HTML, and the lessons' version that public pages are cached under."""
+safe HTML, and the lessons' version that public pages are cached under.
+
+English files live in the content folder itself; each other language has a
+folder of its own (`es/`) with files of the same slugs, its own `_shared/`
+steps, and its own diagrams (`lessons/diagrams/es/`). A text or diagram not
+written yet in a language falls back to English, marked lang="en"."""
 
 import hashlib
 import re
@@ -12,12 +17,13 @@ import yaml
 from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
-from .models import Lesson
-from .quiz import QuizError, validate_quiz
+from .models import Lesson, LessonTranslation
+from .quiz import QuizError, scored_count, validate_quiz
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?(.*)\Z", re.DOTALL)
 DIAGRAM_LINE = re.compile(r"<p>\[\[diagram:([a-z0-9-]+)\]\]</p>")
@@ -55,6 +61,22 @@ class LoadResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
+    # "slug (es)" for each translation.
+    translations_created: list[str] = field(default_factory=list)
+    translations_updated: list[str] = field(default_factory=list)
+    translations_unchanged: list[str] = field(default_factory=list)
+    translations_removed: list[str] = field(default_factory=list)
+
+
+def other_languages() -> list[str]:
+    return [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+def content_dir_for(language: str, content_dir: Path | None = None) -> Path:
+    """Where a language's lesson files are: the content folder for English,
+    its `<language>/` folder for the others."""
+    base = Path(content_dir or settings.LESSONS_CONTENT_DIR)
+    return base if language == settings.LANGUAGE_CODE else base / language
 
 
 def shared_dir(content_dir: Path | None = None) -> Path:
@@ -62,9 +84,9 @@ def shared_dir(content_dir: Path | None = None) -> Path:
 
 
 def shared_files(content_dir: Path | None = None) -> list[Path]:
-    """Every shared text, for the service worker's version."""
-    folder = shared_dir(content_dir)
-    return sorted(folder.glob("*.md")) if folder.is_dir() else []
+    """Every shared text in every language, for the service worker's version."""
+    base = Path(content_dir or settings.LESSONS_CONTENT_DIR)
+    return sorted(base.glob(f"{SHARED_FOLDER}/*.md")) + sorted(base.glob(f"*/{SHARED_FOLDER}/*.md"))
 
 
 def steps_markdown(name: str, *, content_dir: Path | None = None) -> str:
@@ -92,15 +114,25 @@ def steps_expand(body: str, *, content_dir: Path | None = None, strict: bool = T
     return STEPS_LINE.sub(replace, body)
 
 
-def steps_html(name: str) -> SafeString:
-    """One shared list of steps as HTML: the very same rendering a lesson
-    gives it, for pages (like /help/) that show it outside a lesson."""
-    return lesson_body_html(steps_markdown(name))
+def steps_html(name: str, *, language: str | None = None) -> SafeString:
+    """One shared list of steps as HTML, for pages (like /help/) that show it
+    outside a lesson: the very same rendering a lesson gives it, in the
+    active language, or in English (marked lang="en") if that language has
+    no such file yet."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        return lesson_body_html(steps_markdown(name, content_dir=content_dir_for(language)), language=language)
+    except FileNotFoundError:
+        if language == settings.LANGUAGE_CODE:
+            raise
+    english = lesson_body_html(steps_markdown(name), language=settings.LANGUAGE_CODE)
+    return format_html('<div lang="{}">{}</div>', settings.LANGUAGE_CODE, english)
 
 
 def lesson_file_parse(path: Path) -> dict:
     """Read one lesson file into the fields of a Lesson, or raise
-    LessonFileError naming the file and what is wrong with it."""
+    LessonFileError naming the file and what is wrong with it. (A
+    translation's file is read the same way; only its text is used.)"""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -154,17 +186,7 @@ def lesson_file_parse(path: Path) -> dict:
     }
 
 
-@transaction.atomic
-def lessons_load(*, directory: Path | None = None) -> LoadResult:
-    """Create or update a Lesson for every `*.md` file in `directory`.
-
-    Matching is by slug, so re-running after an edit updates the text in
-    place (assignments keep pointing at it). A lesson is saved only when a
-    field changed, so `updated_at` — and with it the service worker's
-    version — moves only on a real change. A lesson whose file is gone is
-    unpublished, not deleted: clinics may have assigned it.
-    """
-    directory = Path(directory or settings.LESSONS_CONTENT_DIR)
+def _parse_folder(directory: Path) -> list[dict]:
     parsed = [lesson_file_parse(path) for path in sorted(directory.glob("*.md"))]
     seen: dict[str, str] = {}
     for fields in parsed:
@@ -173,13 +195,36 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
                 directory / fields["source_file"], f"slug '{fields['slug']}' is also used by {seen[fields['slug']]}"
             )
         seen[fields["slug"]] = fields["source_file"]
+    return parsed
+
+
+TEXT_FIELDS = ("title", "summary", "body", "quiz", "sources", "source_file")
+
+
+@transaction.atomic
+def lessons_load(*, directory: Path | None = None) -> LoadResult:
+    """Create or update a Lesson for every `*.md` file in `directory`, and a
+    LessonTranslation for every file in its language folders (`es/*.md`).
+
+    Matching is by slug, so re-running after an edit updates the text in
+    place (assignments keep pointing at it). A row is saved only when a
+    field changed, so `updated_at` — and with it the service worker's
+    version — moves only on a real change. A lesson whose file is gone is
+    unpublished, not deleted: clinics may have assigned it. A translation
+    whose file is gone is deleted (nothing points at it): readers get the
+    English text. A translation must name the slug of an English file and
+    score its check out of as many questions, since a clinic sees one score.
+    """
+    directory = Path(directory or settings.LESSONS_CONTENT_DIR)
+    parsed = _parse_folder(directory)
+    seen = {fields["slug"]: fields for fields in parsed}
 
     result = LoadResult()
     existing = {lesson.slug: lesson for lesson in Lesson.objects.filter(slug__in=seen)}
     for fields in parsed:
         lesson = existing.get(fields["slug"])
         if lesson is None:
-            Lesson.objects.create(**fields, published=True)
+            existing[fields["slug"]] = Lesson.objects.create(**fields, published=True)
             result.created.append(fields["slug"])
             continue
         changed = [name for name, value in fields.items() if getattr(lesson, name) != value]
@@ -196,31 +241,37 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
 
     gone = Lesson.objects.exclude(source_file="").exclude(slug__in=seen).filter(published=True)
     result.unpublished = list(gone.values_list("slug", flat=True))
-    gone.update(published=False)  # no post_save signal: reset the version by hand
-    lessons_version_reset()
+    gone.update(published=False)
+
+    for language in other_languages():
+        _translations_load(directory, language, seen, existing, result)
+    lessons_version_reset()  # the queryset update above sent no post_save signal
     return result
 
 
-# The version of the lessons as a whole, for the public pages' cache keys
-# (project/page_cache.py). Read from the database at most once a second per
-# process and kept in this process's memory, so a cached page needs no query
-# at all: a change made by another process (an admin edit served by another
-# worker or server, `migrate` on a running server) shows within a second. A
-# save or delete in this process resets it at once (lessons/apps.py), and
-# the loader does too (its queryset update sends no signal).
+# The version of the lessons as a whole (and their translations), for the
+# public pages' cache keys (project/page_cache.py). Read from the database at
+# most once a second per process and kept in this process's memory, so a
+# cached page needs no query at all: a change made by another process (an
+# admin edit served by another worker or server, `migrate` on a running
+# server) shows within a second. A save or delete in this process resets it
+# at once (lessons/apps.py), and the loader does too.
 LESSONS_VERSION_SECONDS = 1
 _LESSONS_VERSION_KEY = "lessons-version"
 _this_process = LocMemCache("crest-lessons-version", {"TIMEOUT": LESSONS_VERSION_SECONDS})
 
 
 def lessons_version() -> str:
-    """A short token that changes whenever any lesson's text, publishing or
-    owner changes: `updated_at` moves on every save, and `published` and
-    `clinic` are read too because a queryset update leaves `updated_at` be."""
+    """A short token that changes whenever any lesson's or translation's
+    text, publishing or owner changes: `updated_at` moves on every save, and
+    `published` and `clinic` are read too because a queryset update leaves
+    `updated_at` be."""
     token = _this_process.get(_LESSONS_VERSION_KEY)
     if token is None:
         rows = Lesson.objects.order_by("pk").values_list("pk", "updated_at", "published", "clinic_id")
+        texts = LessonTranslation.objects.order_by("pk").values_list("pk", "lesson_id", "language", "updated_at")
         payload = ";".join(f"{pk},{at.isoformat()},{int(published)},{clinic}" for pk, at, published, clinic in rows)
+        payload += "|" + ";".join(f"{pk},{lesson},{code},{at.isoformat()}" for pk, lesson, code, at in texts)
         token = hashlib.sha256(payload.encode()).hexdigest()[:16]
         _this_process.set(_LESSONS_VERSION_KEY, token, LESSONS_VERSION_SECONDS)
     return token
@@ -237,21 +288,71 @@ def lessons_version_forget() -> None:
     _this_process.clear()
 
 
-def _diagram_html(name: str) -> str:
-    path = Path(settings.LESSONS_DIAGRAMS_DIR) / f"{name}.svg"
+def _translations_load(directory: Path, language: str, english: dict, lessons: dict, result: LoadResult) -> None:
+    folder = content_dir_for(language, directory)
+    parsed = _parse_folder(folder) if folder.is_dir() else []
+    for fields in parsed:
+        path = folder / fields["source_file"]
+        if fields["slug"] not in english:
+            raise LessonFileError(path, f"slug '{fields['slug']}' has no English lesson file with that slug")
+        expected = scored_count(english[fields["slug"]]["quiz"])
+        if scored_count(fields["quiz"]) != expected:
+            raise LessonFileError(
+                path, f"quiz: has {scored_count(fields['quiz'])} scored questions; the English lesson has {expected}"
+            )
+    existing = {
+        t.lesson.slug: t
+        for t in LessonTranslation.objects.filter(language=language, lesson__source_file__gt="").select_related(
+            "lesson"
+        )
+    }
+    for fields in parsed:
+        text = {name: fields[name] for name in TEXT_FIELDS}
+        label = f"{fields['slug']} ({language})"
+        current = existing.pop(fields["slug"], None)
+        if current is None:
+            LessonTranslation.objects.create(lesson=lessons[fields["slug"]], language=language, **text)
+            result.translations_created.append(label)
+            continue
+        changed = [name for name, value in text.items() if getattr(current, name) != value]
+        if changed:
+            for name in changed:
+                setattr(current, name, text[name])
+            current.save()
+            result.translations_updated.append(label)
+        else:
+            result.translations_unchanged.append(label)
+    for slug, gone in existing.items():
+        if gone.source_file:
+            result.translations_removed.append(f"{slug} ({language})")
+            gone.delete()
+
+
+def _diagram_html(name: str, language: str) -> str:
+    """A diagram drawn for this language (`diagrams/es/NAME.svg`), or the
+    English one, marked lang="en", when it has none yet."""
+    base = Path(settings.LESSONS_DIAGRAMS_DIR)
+    path, used = base / f"{name}.svg", settings.LANGUAGE_CODE
+    if language != settings.LANGUAGE_CODE and (base / language / f"{name}.svg").is_file():
+        path, used = base / language / f"{name}.svg", language
     if not path.is_file():
         return ""
     # Diagrams are files in the repo (reviewed like code), not staff input.
     svg = path.read_text(encoding="utf-8").strip()
     title_match = SVG_TITLE.search(svg)
     caption = title_match.group(1).strip() if title_match else ""
-    return format_html('<figure class="diagram">{}<figcaption>{}</figcaption></figure>', mark_safe(svg), caption)
+    lang = format_html(' lang="{}"', used) if used != language else ""
+    return format_html(
+        '<figure class="diagram"{}>{}<figcaption>{}</figcaption></figure>', lang, mark_safe(svg), caption
+    )
 
 
-def lesson_body_html(body: str) -> SafeString:
+def lesson_body_html(body: str, *, language: str | None = None) -> SafeString:
     """Markdown → sanitised HTML, with `[[diagram:NAME]]` lines replaced by
-    the diagram's inline SVG and `[[steps:NAME]]` lines by the shared steps."""
-    body = steps_expand(body, strict=False)
+    the diagram's inline SVG and `[[steps:NAME]]` lines by the shared steps,
+    both in `language` (the active one unless given)."""
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    body = steps_expand(body, content_dir=content_dir_for(language), strict=False)
     raw = markdown.markdown(body, extensions=["sane_lists", "tables", "md_in_html"], output_format="html")
     clean = nh3.clean(
         raw,
@@ -260,4 +361,4 @@ def lesson_body_html(body: str) -> SafeString:
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
-    return mark_safe(DIAGRAM_LINE.sub(lambda m: _diagram_html(m.group(1)), clean))
+    return mark_safe(DIAGRAM_LINE.sub(lambda m: _diagram_html(m.group(1), language), clean))

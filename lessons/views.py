@@ -1,6 +1,6 @@
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.cache import patch_cache_control
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
 from .models import Lesson
@@ -9,7 +9,7 @@ from .services import lesson_body_html
 
 @require_safe
 def lesson_list(request: HttpRequest) -> HttpResponse:
-    lessons = list(Lesson.objects.published())
+    lessons = list(Lesson.objects.published().with_texts())
     return render(
         request,
         "lessons/lesson_list.html",
@@ -26,7 +26,7 @@ def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not lesson.can_be_read_by(request.user):
         raise Http404
 
-    course = list(Lesson.objects.course().only("slug", "title"))
+    course = list(Lesson.objects.course().only("slug", "title").with_texts())
     course_slugs = [item.slug for item in course]
     position = course_slugs.index(lesson.slug) + 1 if lesson.slug in course_slugs else None
     next_lesson = course[position] if position is not None and position < len(course) else None
@@ -35,7 +35,8 @@ def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "lessons/lesson_detail.html",
         {
             "lesson": lesson,
-            "body_html": lesson_body_html(lesson.body),
+            "text": lesson.text,
+            "body_html": lesson_body_html(lesson.text.body, language=lesson.text.language),
             "course_slugs": course_slugs,
             "position": position,
             "next_lesson": next_lesson,

@@ -30,6 +30,7 @@ import time
 from functools import lru_cache
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -54,6 +55,7 @@ PUBLIC_PAGES = frozenset(
         "offline",
         "serviceworker",
         "manifest",
+        "js_catalog",
         "lessons:lesson_list",
         "lessons:lesson_detail",
         "craving:toolkit",
@@ -74,12 +76,20 @@ MIN_GZIP_BYTES = 200  # as Django's GZipMiddleware
 
 
 def request_language(request: HttpRequest) -> str:
-    """The language this request's page will be rendered in. Without
-    LocaleMiddleware every page is in LANGUAGE_CODE, whatever the browser
-    asks for; with it (Spanish), what the middleware will choose."""
-    if "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE:
-        return translation.get_language_from_request(request)
-    return settings.LANGUAGE_CODE
+    """The language this request's page will be rendered in, decided as
+    LocaleMiddleware will decide it: the URL's prefix (/es/), else, with
+    i18n_patterns and no prefix for the default language, LANGUAGE_CODE;
+    without LocaleMiddleware, always LANGUAGE_CODE."""
+    if "django.middleware.locale.LocaleMiddleware" not in settings.MIDDLEWARE:
+        return settings.LANGUAGE_CODE
+    from_path = translation.get_language_from_path(request.path_info)
+    if from_path:
+        return from_path
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    patterns_used, prefixed_default = is_language_prefix_patterns_used(urlconf)
+    if patterns_used and not prefixed_default:
+        return settings.LANGUAGE_CODE
+    return translation.get_language_from_request(request, check_path=patterns_used)
 
 
 def page_version() -> str:
@@ -92,18 +102,22 @@ def page_key(request: HttpRequest, language: str, host: str) -> str:
     return KEY_PREFIX + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def is_public_page(request: HttpRequest) -> bool:
+def is_public_page(request: HttpRequest, language: str) -> bool:
     if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
         return False
-    return _view_name(getattr(request, "urlconf", None) or settings.ROOT_URLCONF, request.path_info) in PUBLIC_PAGES
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    return _view_name(urlconf, language, request.path_info) in PUBLIC_PAGES
 
 
 @lru_cache(maxsize=1024)
-def _view_name(urlconf: str, path: str) -> str | None:
+def _view_name(urlconf: str, language: str, path: str) -> str | None:
     # Resolving is the dearest step of a cached answer; a path's view does
-    # not change within a process.
+    # not change within a process. Resolved in the page's language, as
+    # LocaleMiddleware will: i18n_patterns match only the active language's
+    # prefix (/es/).
     try:
-        return resolve(path, urlconf).view_name
+        with translation.override(language):
+            return resolve(path, urlconf).view_name
     except Resolver404:
         return None
 
@@ -182,9 +196,11 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not is_public_page(request):
+        if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         language = request_language(request)
+        if not is_public_page(request, language):
+            return self.get_response(request)
         # Validates the Host header against ALLOWED_HOSTS (a 400 otherwise),
         # as CommonMiddleware would have done before a render.
         host = request.get_host()

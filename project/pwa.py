@@ -1,8 +1,9 @@
 """What the service worker precaches, and the version that names its cache.
 
 The version is a hash of everything the precache holds: the hashed static
-URLs, each lesson's slug and last change, and the page templates (with the
-diagrams and shared steps that pages render from files). Any deploy
+URLs, each lesson's (and each lesson translation's) slug and last change, and
+the page templates (with the diagrams, the shared steps and the translation
+catalogs that pages render from files). Any deploy
 that changes one of them gives a new service worker, which installs a fresh
 cache; an unchanged deploy keeps the installed one.
 """
@@ -17,24 +18,43 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 
-from lessons.models import Lesson
+from lessons.models import Lesson, LessonTranslation
 from lessons.services import shared_files
+
+from .i18n import language_codes
 
 # Static folders the app shell needs offline; admin's files are left out.
 PRECACHE_STATIC_DIRS = ("css", "js", "icons")
 
 
-def precache_pages() -> list[str]:
-    lesson_urls = [lesson.get_absolute_url() for lesson in Lesson.objects.published()]
-    return [
-        reverse("home"),
-        reverse("lessons:lesson_list"),
-        *lesson_urls,
-        reverse("craving:toolkit"),
-        reverse("craving:help"),
-        reverse("offline"),
-    ]
+def precache_pages() -> dict[str, list[str]]:
+    """Each language's pages, in the same order: the worker keeps the pages
+    of the languages a person uses (one, until they switch)."""
+    lessons = list(Lesson.objects.published())
+    pages = {}
+    for code in language_codes():
+        with translation.override(code):
+            catalog = [] if code == settings.LANGUAGE_CODE else [reverse("js_catalog")]
+            pages[code] = [
+                reverse("home"),
+                reverse("lessons:lesson_list"),
+                *[lesson.get_absolute_url() for lesson in lessons],
+                reverse("craving:toolkit"),
+                reverse("craving:help"),
+                reverse("offline"),
+                *catalog,
+            ]
+    return pages
+
+
+def offline_urls() -> dict[str, str]:
+    urls = {}
+    for code in language_codes():
+        with translation.override(code):
+            urls[code] = reverse("offline")
+    return urls
 
 
 def _static_files() -> list[tuple[str, Path]]:
@@ -77,8 +97,10 @@ def _template_files() -> list[Path]:
     templates = sorted(p for p in base.glob("*/templates/**/*") if p.is_file() and ".venv" not in p.parts)
     # Pages also render files that are not templates: the diagrams inside
     # lessons and the shared steps that /help/ shows (lessons/content/_shared).
-    diagrams = sorted(Path(settings.LESSONS_DIAGRAMS_DIR).glob("*.svg"))
-    return templates + diagrams + shared_files()
+    diagrams = sorted(Path(settings.LESSONS_DIAGRAMS_DIR).rglob("*.svg"))
+    # And the translations: a changed catalog changes the pages' text.
+    catalogs = sorted(p for folder in settings.LOCALE_PATHS for p in Path(folder).rglob("*.po"))
+    return templates + diagrams + shared_files() + catalogs
 
 
 @lru_cache(maxsize=1)
@@ -144,13 +166,19 @@ def _deploy_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def cache_version(pages: list[str], static_urls: list[str]) -> str:
+def cache_version(pages: dict[str, list[str]], static_urls: list[str]) -> str:
     lessons = list(Lesson.objects.published().values_list("slug", "updated_at"))
+    translations = list(
+        LessonTranslation.objects.filter(lesson__in=Lesson.objects.published())
+        .order_by("lesson__slug", "language")
+        .values_list("lesson__slug", "language", "updated_at")
+    )
     payload = json.dumps(
         {
             "pages": pages,
             "static": static_urls,
             "lessons": [[slug, updated.isoformat()] for slug, updated in lessons],
+            "translations": [[slug, code, updated.isoformat()] for slug, code, updated in translations],
             "templates": templates_fingerprint(),
             # Production URLs are content-hashed already (ManifestStaticFilesStorage).
             "static_contents": _static_contents_fingerprint() if settings.DEBUG else "",

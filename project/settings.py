@@ -13,6 +13,9 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.utils.functional import lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -95,9 +98,14 @@ MIDDLEWARE = [
     # Pages are small but phones are on slow networks; Django's GZip adds
     # random padding against BREACH (Django 4.2+).
     "django.middleware.gzip.GZipMiddleware",
+    # A page asked for without a language prefix goes to the Spanish twin
+    # when the saved choice (or, with none, the browser) says Spanish.
+    "project.middleware.LanguageRedirectMiddleware",
     # Public pages answered from the cache, before the per-person middleware below.
     "project.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The URL's prefix (/es/) decides the language of a page; see project/urls.py.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -125,6 +133,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "project.context_processors.languages",
             ],
         },
     },
@@ -221,9 +231,10 @@ STAFF_MFA = env_flag("DJANGO_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Crest"  # the name authenticator apps show: neutral, like the app's
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or codes on admin pages
 
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
+# URL names, not paths: reversed in the language of the page that redirects.
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 # Phones stay signed in for weeks; a patient can sign out everywhere from /me/.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
@@ -233,6 +244,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 LANGUAGE_CODE = "en"
+# Each language named in itself: that is how the switch shows it.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The saved choice: set by /language/<code>/ (and by app.js at the same
+# moment, so it holds offline too). Not HttpOnly: app.js copies it where the
+# service worker can read it. It says nothing about the person's health.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -256,6 +275,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
@@ -286,15 +306,17 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Progressive web app (django-pwa serves /manifest.json) ----------------
+# Lazy strings: django-pwa renders them in the language of the request, so
+# /es/manifest.json is the Spanish manifest (see project/urls.py).
 PWA_APP_NAME = "Crest"
-PWA_APP_DESCRIPTION = "Short lessons and calm tools, on your phone."
+PWA_APP_DESCRIPTION = _("Short lessons and calm tools, on your phone.")
 PWA_APP_THEME_COLOR = "#1f5f5b"
 PWA_APP_BACKGROUND_COLOR = "#f7f5f0"
 PWA_APP_DISPLAY = "standalone"
 PWA_APP_SCOPE = "/"
 PWA_APP_START_URL = "/"
 PWA_APP_ORIENTATION = "portrait"
-PWA_APP_LANG = "en"
+PWA_APP_LANG = lazy(get_language, str)()
 PWA_APP_DIR = "ltr"
 PWA_APP_ICONS = [
     {"src": "/static/icons/icon-192.png", "sizes": "192x192", "type": "image/png", "purpose": "any"},
@@ -304,8 +326,20 @@ PWA_APP_ICONS = [
 PWA_APP_ICONS_APPLE = [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]
 PWA_APP_SPLASH_SCREEN = []
 PWA_APP_SHORTCUTS = [
-    {"name": "Tools", "short_name": "Tools", "url": "/craving/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
-    {"name": "Help", "short_name": "Help", "url": "/help/", "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]},
+    # Unprefixed on purpose, like start_url: the language redirect sends each
+    # to the saved language, so the icon follows a later switch.
+    {
+        "name": _("Tools"),
+        "short_name": _("Tools"),
+        "url": "/craving/",
+        "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}],
+    },
+    {
+        "name": _("Help"),
+        "short_name": _("Help"),
+        "url": "/help/",
+        "icons": [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}],
+    },
 ]
 
 # Lessons are Markdown files in the repo, loaded by `migrate`.

@@ -1,22 +1,42 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from pwa.views import manifest
 
 from . import views
+from .i18n import NO_PREFIX_ROUTE
 
+OTHER_LANGUAGES = "|".join(code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
+
+# Not translated: one address whatever the language.
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    # Our own service worker, registered before pwa.urls so it wins over
-    # django-pwa's empty one; django-pwa still serves /manifest.json.
+    # Our own service worker; one worker, scope /, for every language.
     path("serviceworker.js", views.service_worker, name="serviceworker"),
+    path("language/<str:code>/", views.language_set, name="language_set"),
+    # The phone's API (in clinics.urls) answers at /api/v1/… only.
+    re_path(rf"^(?:{OTHER_LANGUAGES})/api/", views.api_without_language, name=NO_PREFIX_ROUTE),
+    path("admin/", admin.site.urls),
+]
+
+# Every page: English at the plain URL, Spanish under /es/. The language is
+# in the path, so the service worker caches each language apart, and a page
+# cached on a phone is always in the language its address says.
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
     path("offline/", views.offline, name="offline"),
-    path("", include("pwa.urls")),
+    # django-pwa's manifest, rendered in the page's language (settings.PWA_APP_*).
+    path("manifest.json", manifest, name="manifest"),
+    # The strings static/js needs, as a script the pages load before their
+    # modules (no inline script: the CSP forbids it).
+    path("jsi18n.js", views.js_catalog, name="js_catalog"),
     path("lessons/", include("lessons.urls")),
     path("", include("craving.urls")),
     path("", include("clinics.urls")),
     path("", include("accounts.urls")),
-    path("admin/", admin.site.urls),
-]
+    prefix_default_language=False,
+)
 
 # A database out of reach answers 503 (retry), other failures 500.
 handler500 = "project.views.server_error"

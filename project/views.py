@@ -1,18 +1,21 @@
 import json
 import sys
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from lessons.models import Lesson
 
-from . import pwa
+from . import i18n, pwa
 
 
 @require_safe
@@ -54,11 +57,82 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "pages": json.dumps(pages),
             "static_urls": json.dumps(static_urls),
             "outbox_code": pwa.worker_code(),
+            "default_language": settings.LANGUAGE_CODE,
+            "offline_urls": json.dumps(pwa.offline_urls()),
         },
         content_type="application/javascript; charset=utf-8",
     )
     patch_cache_control(response, no_cache=True)
     return response
+
+
+@never_cache
+@require_safe
+def language_set(request: HttpRequest, code: str) -> HttpResponse:
+    """Save the language choice (a cookie) and go to the page's twin in it.
+
+    A GET, so the switch is a link every cached page can carry (no CSRF
+    token in a page kept on a shared phone); all it can change is the
+    language Crest speaks. The service worker notes the choice too, for
+    offline use (project/templates/serviceworker.js).
+    """
+    if code not in i18n.language_codes():
+        raise Http404
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = redirect(i18n.twin_url(next_url, code))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def api_without_language(request: HttpRequest) -> HttpResponse:
+    """The API has one address whatever the language: /api/v1/…"""
+    raise Http404
+
+
+class JavaScriptCatalog(i18n_views.JavaScriptCatalog):
+    """The strings of static/js in the page's language, as a small classic
+    script that sets `globalThis.crestCatalog` for static/js/i18n.js.
+
+    Only Crest's own catalog (locale/<code>/LC_MESSAGES/djangojs.po): without
+    a path of its own Django would add the admin's strings too, and Django's
+    own script also carries every date and number format, which we do not
+    use. The plural rule is written into the file as code (no eval: the CSP
+    forbids it)."""
+
+    domain = "djangojs"
+    packages = ["project"]  # any: get_paths below decides
+
+    def get_paths(self, packages: list[str]) -> list[str]:
+        return [str(path) for path in settings.LOCALE_PATHS]
+
+    def render_to_response(self, context: dict, **response_kwargs) -> HttpResponse:
+        strings = json.dumps(context["catalog"], ensure_ascii=False, sort_keys=True, indent=0)
+        plural = context["plural"] or "n != 1"
+        script = (
+            '"use strict";\n'
+            "// Crest's strings for static/js in one language, read by static/js/i18n.js.\n"
+            "globalThis.crestCatalog = {\n"
+            f"  strings: {strings},\n"
+            f"  plural(n) {{ const v = {plural}; return typeof v === \"boolean\" ? (v ? 1 : 0) : v; }},\n"
+            "};\n"
+        )
+        return HttpResponse(script, content_type="text/javascript; charset=utf-8")
+
+
+js_catalog = require_safe(JavaScriptCatalog.as_view())
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,23 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_sessionstart(session) -> None:
+    """Compile the translation catalogs when a .po is newer than its .mo, so
+    `pytest` run by hand (not through `make test`) tests the current text."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    stale = [
+        po for po in (root / "locale").rglob("*.po") if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        from django.core.management import call_command
+
+        locales = sorted({po.parts[-3] for po in stale})
+        call_command("compilemessages", locale=locales, ignore_patterns=[".venv", "node_modules"], verbosity=0)
+
+
 @pytest.fixture
 def client():
     """Staff signed in with force_login() have passed the second factor too
@@ -42,6 +59,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     if database["ENGINE"] == "django.db.backends.sqlite3":
         name = Path(tempfile.gettempdir()) / f"crest-test-{os.getpid()}.sqlite3"
         database.setdefault("TEST", {})["NAME"] = str(name)
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked():
+    """A request to an /es/ page leaves Spanish active in the test's thread
+    (LocaleMiddleware activates a language per request and never resets it),
+    and reverse() would then give /es/ URLs: start and end every test in
+    the default language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.services import is_staff_account
-
 from clinics.models import Assignment, Clinic, Invite, LessonProgress, Membership, Patient
 from lessons.models import Lesson
 
@@ -163,4 +162,6 @@ def craving_item(**kwargs) -> dict:
 
 
 def post_sync(client, items: list, **extra):
-    return client.post(reverse("clinics:api_sync"), json.dumps({"items": items}), content_type="application/json", **extra)
+    return client.post(
+        reverse("clinics:api_sync"), json.dumps({"items": items}), content_type="application/json", **extra
+    )

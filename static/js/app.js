@@ -1,7 +1,8 @@
 // App shell: service worker registration, the "update available" banner,
-// the install button, iOS add-to-home-screen hint, and the offline notice.
-// Loaded on every page as a module (no inline script: strict CSP). Sending
-// the outbox to the clinic happens on every page too (sync.js).
+// the install button, iOS add-to-home-screen hint, the offline notice, and
+// the language choice. Loaded on every page as a module (no inline script:
+// strict CSP). Sending the outbox to the clinic happens on every page too
+// (sync.js).
 import "./sync.js";
 
 document.documentElement.classList.add("js");
@@ -57,6 +58,34 @@ async function registerServiceWorker() {
   }
 }
 registerServiceWorker();
+
+// --- Language ----------------------------------------------------------------
+// The choice is the django_language cookie (the server reads it). The switch
+// link sets it on the server; setting it here too, at the tap, keeps it when
+// the tap happens offline. The worker cannot read cookies, so each page
+// tells it the cookie's value and its own language (it then keeps that
+// language's pages for offline use): see serviceworker.js.
+const LANGUAGE_COOKIE = "django_language";
+const YEAR_SECONDS = 60 * 60 * 24 * 365;
+
+function chosenLanguage() {
+  const match = document.cookie.match(new RegExp(`(?:^|; )${LANGUAGE_COOKIE}=([^;]*)`));
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+document.querySelectorAll("[data-language-switch]").forEach((link) => {
+  link.addEventListener("click", () => {
+    const secure = location.protocol === "https:" ? "; secure" : "";
+    document.cookie = `${LANGUAGE_COOKIE}=${link.dataset.languageSwitch}; path=/; max-age=${YEAR_SECONDS}; samesite=lax${secure}`;
+  });
+});
+
+async function tellWorkerTheLanguage() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.ready;
+  registration.active?.postMessage({ type: "LANGUAGE", chosen: chosenLanguage(), page: document.documentElement.lang });
+}
+tellWorkerTheLanguage().catch(() => null);
 
 // --- Install ---------------------------------------------------------------
 const installButton = document.querySelector("[data-install]");

@@ -6,24 +6,28 @@
 // phone shows it, and adds only what it knows better: a lesson done here
 // whose news is still waiting in the outbox.
 import { onOutboxChange, summaryFor, whoAmI } from "./outbox.js";
+import { gettext, interpolate, LOCALE } from "./i18n.js";
 
 const section = document.querySelector("[data-assigned]");
 
 function formatDate(isoDate) {
   const date = new Date(`${isoDate}T00:00:00`);
-  return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  return Number.isNaN(date.getTime()) ? isoDate : date.toLocaleDateString(LOCALE, { day: "numeric", month: "short" });
 }
 
+const due = (item) => ({ date: formatDate(item.due_date) });
 const STATUS_TEXT = {
-  done: (item) => (item.total != null ? `Done · ${item.score} of ${item.total} right` : "Done"),
-  open: (item) => `Due ${formatDate(item.due_date)}`,
-  due_today: () => "Due today",
-  overdue: (item) => `Was due ${formatDate(item.due_date)}`,
-  not_shared: (item) => `Due ${formatDate(item.due_date)} · you do not share lessons with your clinic`,
+  done: (item) => (item.total != null
+    ? interpolate(gettext("Done · %(score)s of %(total)s right"), { score: item.score, total: item.total })
+    : gettext("Done")),
+  open: (item) => interpolate(gettext("Due %(date)s"), due(item)),
+  due_today: () => gettext("Due today"),
+  overdue: (item) => interpolate(gettext("Was due %(date)s"), due(item)),
+  not_shared: (item) => interpolate(gettext("Due %(date)s · you do not share lessons with your clinic"), due(item)),
 };
 
 function statusText(item, waiting) {
-  if (waiting && item.status !== "done") return "Done on this phone · waiting to send to your clinic";
+  if (waiting && item.status !== "done") return gettext("Done on this phone · waiting to send to your clinic");
   return (STATUS_TEXT[item.status] || STATUS_TEXT.open)(item);
 }
 
@@ -50,7 +54,7 @@ function render(data, summary) {
     if (item.note) {
       const note = document.createElement("p");
       note.className = "lesson-summary";
-      note.textContent = `Note from your clinic: ${item.note}`;
+      note.textContent = interpolate(gettext("Note from your clinic: %(note)s"), { note: item.note });
       li.append(note);
     }
     list.append(li);

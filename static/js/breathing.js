@@ -3,6 +3,7 @@
 // large text plus vibration, used on its own when the person asks the
 // system for reduced motion. In both, a live region says "Breathe in" /
 // "Breathe out" for screen readers, once per change.
+import { gettext, interpolate } from "./i18n.js";
 
 export const IN_MS = 4000;
 export const OUT_MS = 6000;
@@ -64,10 +65,10 @@ export function initBreathing(root) {
   function update() {
     const state = breathPhase(Date.now() - startedAt);
     count.textContent = String(state.secondsLeft);
-    breaths.textContent = `Breath ${state.breath}`;
+    breaths.textContent = interpolate(gettext("Breath %(n)s"), { n: state.breath });
     if (state.phase !== lastPhase) {
       lastPhase = state.phase;
-      cue.textContent = state.phase === "in" ? "Breathe in" : "Breathe out";
+      cue.textContent = state.phase === "in" ? gettext("Breathe in") : gettext("Breathe out");
       guide.dataset.phase = state.phase;
       if (mode() === "text") {
         // One long pulse to breathe in, three short ones to breathe out.
@@ -80,7 +81,7 @@ export function initBreathing(root) {
     startedAt = Date.now();
     lastPhase = null;
     guide.classList.add("is-running");
-    toggle.textContent = "Stop";
+    toggle.textContent = gettext("Stop");
     update();
     timer = setInterval(update, 250);
   }
@@ -91,8 +92,8 @@ export function initBreathing(root) {
     startedAt = null;
     guide.classList.remove("is-running");
     delete guide.dataset.phase;
-    toggle.textContent = "Start";
-    cue.textContent = "Stopped. Start again whenever you like.";
+    toggle.textContent = gettext("Start");
+    cue.textContent = gettext("Stopped. Start again whenever you like.");
     count.textContent = "";
     try { navigator.vibrate?.(0); } catch { /* no vibration */ }
   }

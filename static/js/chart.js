@@ -2,6 +2,7 @@
 // SVG attributes and classes from craving.css). Each chart tells its data
 // with shapes and numbers, not colour alone; the pages also print a text
 // summary next to it for screen readers.
+import { gettext, interpolate, LOCALE } from "./i18n.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -30,8 +31,8 @@ export function drawWaveCurve(svg, points, durationMin) {
     svg.append(svgEl("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "ch-grid" }));
     svg.append(svgEl("text", { x: left - 6, y: y(v) + 4, class: "ch-label", "text-anchor": "end" }, String(v)));
   }
-  svg.append(svgEl("text", { x: left, y: H - 6, class: "ch-label" }, "0 min"));
-  svg.append(svgEl("text", { x: W - right, y: H - 6, class: "ch-label", "text-anchor": "end" }, `${durationMin} min`));
+  svg.append(svgEl("text", { x: left, y: H - 6, class: "ch-label" }, interpolate(gettext("%(n)s min"), { n: 0 })));
+  svg.append(svgEl("text", { x: W - right, y: H - 6, class: "ch-label", "text-anchor": "end" }, interpolate(gettext("%(n)s min"), { n: durationMin })));
   if (points.length > 1) {
     svg.append(svgEl("polyline", {
       points: points.map((p) => `${fmt(x(p.minutes))},${fmt(y(p.value))}`).join(" "),
@@ -65,7 +66,7 @@ export function drawDailyChart(svg, series) {
   series.forEach((day, i) => {
     if (day.count) svg.append(svgEl("text", { x: fmt(x(i)), y: countY, class: "ch-count", "text-anchor": "middle" }, String(day.count)));
   });
-  const fmtDay = (d) => d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  const fmtDay = (d) => d.toLocaleDateString(LOCALE, { day: "numeric", month: "short" });
   const first = series[0], last = series[series.length - 1];
   svg.append(svgEl("text", { x: left, y: H - 6, class: "ch-label" }, fmtDay(first.date)));
   svg.append(svgEl("text", { x: W - right, y: H - 6, class: "ch-label", "text-anchor": "end" }, fmtDay(last.date)));

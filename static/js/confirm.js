@@ -1,7 +1,8 @@
 // "Are you sure?" before deleting, with the page's <dialog data-confirm>.
 // Resolves true only when the person picks the delete button.
+import { gettext } from "./i18n.js";
 
-export function confirmAction(message, confirmLabel = "Delete") {
+export function confirmAction(message, confirmLabel = gettext("Delete")) {
   const dialog = document.querySelector("[data-confirm]");
   if (!dialog || typeof dialog.showModal !== "function") {
     return Promise.resolve(window.confirm(message));

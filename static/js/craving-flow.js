@@ -4,6 +4,7 @@
 // only when the person taps Save. Every step can be skipped.
 import { saveEntry, TOOLS, TRIGGER_KINDS } from "./craving-log.js";
 import { uuid } from "./db.js";
+import { gettext, interpolate, LOCALE } from "./i18n.js";
 import { queueCraving } from "./outbox.js";
 import { askToKeep } from "./storage.js";
 
@@ -142,9 +143,9 @@ export function initFlow({ go, wave, onSaved }) {
         const started = new Date(d.startedAt);
         const today = started.toDateString() === new Date().toDateString();
         const time = today
-          ? started.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-          : started.toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-        banner.querySelector("[data-draft-text]").textContent = `You started a check-in at ${time}.`;
+          ? started.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit" })
+          : started.toLocaleString(LOCALE, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+        banner.querySelector("[data-draft-text]").textContent = interpolate(gettext("You started a check-in at %(time)s."), { time });
       }
     },
     // A wave check-in is the latest strength: keep it as "now".

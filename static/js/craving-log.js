@@ -2,11 +2,14 @@
 // sums behind the history screen (30-day series, patterns, CSV/JSON).
 // No DOM here, so node --test can check the sums (tests/js/).
 import { clear, getAll, put, remove, uuid } from "./db.js";
+import { gettext, interpolate, LANGUAGE, LOCALE, ngettext, pgettext } from "./i18n.js";
 
 const STORE = "cravings";
 export const ENTRY_VERSION = 1;
 export const TRIGGER_KINDS = ["people", "places", "feelings", "halt"];
 
+// Keys and their English names; the pages show the names in their own
+// language (choices.js), and the sums below take a `names` argument.
 export const TOOLS = {
   wave: "Ride the wave",
   breathing: "Slow breathing",
@@ -114,7 +117,7 @@ const round1 = (n) => Math.round(n * 10) / 10;
 
 export function seriesSummary(series) {
   const total = series.reduce((sum, day) => sum + day.count, 0);
-  if (!total) return `No cravings logged in the last ${series.length} days.`;
+  if (!total) return interpolate(gettext("No cravings logged in the last %(days)s days."), { days: series.length });
   const activeDays = series.filter((day) => day.count).length;
   const weigh = (field) => {
     let sum = 0;
@@ -127,18 +130,26 @@ export function seriesSummary(series) {
   const before = weigh("before");
   const after = weigh("after");
   const parts = [
-    `${total} ${total === 1 ? "craving" : "cravings"} logged on ${activeDays} of the last ${series.length} days.`,
+    interpolate(
+      ngettext(
+        "%(total)s craving logged on %(active)s of the last %(days)s days.",
+        "%(total)s cravings logged on %(active)s of the last %(days)s days.",
+        total,
+      ),
+      { total, active: activeDays, days: series.length },
+    ),
   ];
-  if (before !== null) parts.push(`Average strength at the start: ${before} out of 10.`);
-  if (after !== null) parts.push(`Average strength at the end: ${after} out of 10.`);
+  const number = (n) => n.toLocaleString(LOCALE);
+  if (before !== null) parts.push(interpolate(gettext("Average strength at the start: %(n)s out of 10."), { n: number(before) }));
+  if (after !== null) parts.push(interpolate(gettext("Average strength at the end: %(n)s out of 10."), { n: number(after) }));
   return parts.join(" ");
 }
 
 export const TIME_BUCKETS = [
-  { key: "night", label: "Night (midnight to 6am)", from: 0, to: 6 },
-  { key: "morning", label: "Morning (6am to noon)", from: 6, to: 12 },
-  { key: "afternoon", label: "Afternoon (noon to 6pm)", from: 12, to: 18 },
-  { key: "evening", label: "Evening (6pm to midnight)", from: 18, to: 24 },
+  { key: "night", label: gettext("Night (midnight to 6am)"), from: 0, to: 6 },
+  { key: "morning", label: gettext("Morning (6am to noon)"), from: 6, to: 12 },
+  { key: "afternoon", label: gettext("Afternoon (noon to 6pm)"), from: 12, to: 18 },
+  { key: "evening", label: gettext("Evening (6pm to midnight)"), from: 18, to: 24 },
 ];
 
 export function timeOfDay(date) {
@@ -146,7 +157,7 @@ export function timeOfDay(date) {
   return TIME_BUCKETS.find((b) => hour >= b.from && hour < b.to).key;
 }
 
-export function patterns(entries, topN = 5) {
+export function patterns(entries, topN = 5, names = ENGLISH_NAMES) {
   const buckets = TIME_BUCKETS.map((b) => ({ key: b.key, label: b.label, count: 0 }));
   const triggerCounts = new Map();
   for (const entry of entries) {
@@ -156,17 +167,36 @@ export function patterns(entries, topN = 5) {
     }
   }
   const topTriggers = [...triggerCounts.entries()]
-    .map(([label, count]) => ({ label, count }))
-    .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label))
+    .map(([label, count]) => ({ label: names.trigger(label), count }))
+    .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label, LOCALE))
     .slice(0, topN);
   return { buckets, topTriggers };
 }
 
 // --- Export ------------------------------------------------------------------
+// Column names in the page's language (a spreadsheet is read by people);
+// the JSON file keeps the stored field names, with the words beside them.
 export const CSV_COLUMNS = [
-  "id", "started_at", "ended_at", "before", "after", "tool", "outcome",
-  "people", "places", "feelings", "halt", "note",
+  "id",
+  pgettext("CSV column", "started_at"),
+  pgettext("CSV column", "ended_at"),
+  pgettext("CSV column", "before"),
+  pgettext("CSV column", "after"),
+  pgettext("CSV column", "tool"),
+  pgettext("CSV column", "outcome"),
+  pgettext("CSV column", "people"),
+  pgettext("CSV column", "places"),
+  pgettext("CSV column", "feelings"),
+  pgettext("CSV column", "halt"),
+  pgettext("CSV column", "note"),
 ];
+
+// English names, for code (and tests) that has no page to read them from.
+export const ENGLISH_NAMES = {
+  tool: (key) => TOOLS[key] ?? key,
+  outcome: (key) => OUTCOMES[key] ?? key,
+  trigger: (label) => label,
+};
 
 // Quote every cell that needs it (RFC 4180), and defuse cells a spreadsheet
 // would run as a formula (OWASP "CSV injection").
@@ -176,16 +206,26 @@ export function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function toCsv(entries) {
+export function toCsv(entries, names = ENGLISH_NAMES) {
   const rows = entries.map((e) => [
     e.id, e.startedAt, e.endedAt, e.before, e.after,
-    e.tool ? TOOLS[e.tool] : "", e.outcome ? OUTCOMES[e.outcome] : "",
-    ...TRIGGER_KINDS.map((kind) => (e.triggers?.[kind] || []).join("; ")),
+    e.tool ? names.tool(e.tool) : "", e.outcome ? names.outcome(e.outcome) : "",
+    ...TRIGGER_KINDS.map((kind) => (e.triggers?.[kind] || []).map(names.trigger).join("; ")),
     e.note,
   ]);
   return [CSV_COLUMNS, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
-export function toJson(entries, now = new Date()) {
-  return JSON.stringify({ app: "Crest", kind: "craving-log", version: ENTRY_VERSION, exportedAt: now.toISOString(), entries }, null, 2);
+export function toJson(entries, now = new Date(), names = ENGLISH_NAMES) {
+  // The stored names (keys, English trigger labels) stay as they are, so a
+  // file reads back the same in any language; `labels` gives their words.
+  const labels = {
+    language: LANGUAGE,
+    tool: Object.fromEntries(Object.keys(TOOLS).map((key) => [key, names.tool(key)])),
+    outcome: Object.fromEntries(Object.keys(OUTCOMES).map((key) => [key, names.outcome(key)])),
+    trigger: Object.fromEntries(
+      [...new Set(entries.flatMap((e) => TRIGGER_KINDS.flatMap((kind) => e.triggers?.[kind] || [])))].map((label) => [label, names.trigger(label)]),
+    ),
+  };
+  return JSON.stringify({ app: "Crest", kind: "craving-log", version: ENTRY_VERSION, exportedAt: now.toISOString(), labels, entries }, null, 2);
 }

@@ -2,12 +2,14 @@
 // the history list (newest first), download and delete.
 import { drawDailyChart } from "./chart.js";
 import { confirmAction } from "./confirm.js";
+import { names } from "./choices.js";
 import {
-  dailySeries, deleteAllEntries, deleteEntry, listEntries, OUTCOMES, patterns, seriesSummary,
-  toCsv, toJson, TOOLS, TRIGGER_KINDS,
+  dailySeries, deleteAllEntries, deleteEntry, listEntries, patterns, seriesSummary,
+  toCsv, toJson, TRIGGER_KINDS,
 } from "./craving-log.js";
 import { datedName, downloadText } from "./export.js";
 import { forget } from "./outbox.js";
+import { gettext, interpolate, LOCALE, ngettext } from "./i18n.js";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -17,14 +19,14 @@ function el(tag, className, text) {
 }
 
 function when(iso) {
-  return new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  return new Date(iso).toLocaleString(LOCALE, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 }
 
 function scores(entry) {
   const b = entry.before ?? "–";
   const a = entry.after ?? "–";
-  if (entry.before === null && entry.after === null) return "Not rated";
-  return `Strength ${b} at the start, ${a} at the end`;
+  if (entry.before === null && entry.after === null) return gettext("Not rated");
+  return interpolate(gettext("Strength %(before)s at the start, %(after)s at the end"), { before: b, after: a });
 }
 
 function renderEntry(entry, onDelete) {
@@ -32,15 +34,15 @@ function renderEntry(entry, onDelete) {
   const time = el("time", "entry-when", when(entry.startedAt));
   time.dateTime = entry.startedAt;
   li.append(time, el("p", "entry-scores", scores(entry)));
-  const what = [entry.tool && TOOLS[entry.tool], entry.outcome && OUTCOMES[entry.outcome]].filter(Boolean).join(" · ");
+  const what = [entry.tool && names.tool(entry.tool), entry.outcome && names.outcome(entry.outcome)].filter(Boolean).join(" · ");
   if (what) li.append(el("p", "entry-what", what));
-  const triggers = TRIGGER_KINDS.flatMap((kind) => entry.triggers?.[kind] || []);
-  if (triggers.length) li.append(el("p", "entry-triggers", `Triggers: ${triggers.join(", ")}`));
+  const triggers = TRIGGER_KINDS.flatMap((kind) => entry.triggers?.[kind] || []).map(names.trigger);
+  if (triggers.length) li.append(el("p", "entry-triggers", interpolate(gettext("Triggers: %(list)s"), { list: triggers.join(", ") })));
   // The note is the person's own text: textContent only, never HTML.
   if (entry.note) li.append(el("p", "entry-note", entry.note));
-  const del = el("button", "button-small", "Delete");
+  const del = el("button", "button-small", gettext("Delete"));
   del.type = "button";
-  del.append(el("span", "visually-hidden", ` the entry from ${when(entry.startedAt)}`));
+  del.append(el("span", "visually-hidden", " " + interpolate(gettext("the entry from %(when)s"), { when: when(entry.startedAt) })));
   del.addEventListener("click", () => onDelete(entry));
   li.append(del);
   return li;
@@ -64,7 +66,7 @@ export function initHistory(root) {
     drawDailyChart($("[data-log-chart]"), series);
     $("[data-log-summary]").textContent = seriesSummary(series);
 
-    const { buckets, topTriggers } = patterns(entries);
+    const { buckets, topTriggers } = patterns(entries, 5, names);
     $("[data-log-times]").replaceChildren(...buckets.map((b) => el("li", "", `${b.label}: ${b.count}`)));
     $("[data-log-triggers]").replaceChildren(...topTriggers.map((t) => el("li", "", `${t.label}: ${t.count}`)));
     $("[data-log-triggers-empty]").hidden = topTriggers.length > 0;
@@ -75,13 +77,13 @@ export function initHistory(root) {
   }
 
   async function removeOne(entry) {
-    if (!(await confirmAction(`Delete the entry from ${when(entry.startedAt)}?`, "Delete"))) return;
+    if (!(await confirmAction(interpolate(gettext("Delete the entry from %(when)s?"), { when: when(entry.startedAt) }), gettext("Delete")))) return;
     try {
       await deleteEntry(entry.id);
       await forget(entry.id); // a summary not sent yet goes with it
-      status.textContent = "Entry deleted.";
+      status.textContent = gettext("Entry deleted.");
     } catch {
-      status.textContent = "Could not delete it. Please try again.";
+      status.textContent = gettext("Could not delete it. Please try again.");
     }
     await render();
     $("h1").focus();
@@ -89,13 +91,14 @@ export function initHistory(root) {
 
   $("[data-delete-all]").addEventListener("click", async () => {
     const n = entries.length;
-    if (!(await confirmAction(`Delete all ${n} ${n === 1 ? "entry" : "entries"}? This can’t be undone.`, "Delete all"))) return;
+    const question = ngettext("Delete all %(n)s entry? This can’t be undone.", "Delete all %(n)s entries? This can’t be undone.", n);
+    if (!(await confirmAction(interpolate(question, { n }), gettext("Delete all")))) return;
     try {
       await deleteAllEntries();
       for (const entry of entries) await forget(entry.id);
-      status.textContent = "All entries deleted.";
+      status.textContent = gettext("All entries deleted.");
     } catch {
-      status.textContent = "Could not delete them. Please try again.";
+      status.textContent = gettext("Could not delete them. Please try again.");
     }
     await render();
   });
@@ -105,9 +108,9 @@ export function initHistory(root) {
       // Oldest first in a file: it reads like a diary.
       const rows = [...entries].reverse();
       if (button.dataset.export === "csv") {
-        downloadText(datedName("crest-cravings", "csv"), toCsv(rows), "text/csv;charset=utf-8");
+        downloadText(datedName("crest-cravings", "csv"), toCsv(rows, names), "text/csv;charset=utf-8");
       } else {
-        downloadText(datedName("crest-cravings", "json"), toJson(rows), "application/json");
+        downloadText(datedName("crest-cravings", "json"), toJson(rows, new Date(), names), "application/json");
       }
     });
   });

@@ -5,6 +5,7 @@
 import { queueLesson } from "./outbox.js";
 import { lessonProgress, markDone, renderProgress, saveQuizResult } from "./progress.js";
 import { askToKeep } from "./storage.js";
+import { gettext, interpolate } from "./i18n.js";
 
 const page = document.querySelector("[data-lesson-page]");
 const slug = page?.dataset.lessonPage;
@@ -39,7 +40,7 @@ const scoreLine = document.querySelector("[data-quiz-score]");
 function showReflection(fieldset, input) {
   fieldset.querySelectorAll("[data-explanation]").forEach((p) => { p.hidden = true; });
   input.closest(".choice").querySelector("[data-explanation]").hidden = false;
-  fieldset.querySelector("[data-feedback]").textContent = "Thanks for thinking it through.";
+  fieldset.querySelector("[data-feedback]").textContent = gettext("Thanks for thinking it through.");
 }
 
 function showAnswer(fieldset, input) {
@@ -51,12 +52,12 @@ function showAnswer(fieldset, input) {
   choice.querySelector("[data-explanation]").hidden = false;
   const feedback = fieldset.querySelector("[data-feedback]");
   if (correct) {
-    feedback.textContent = "That’s right.";
+    feedback.textContent = gettext("That’s right.");
   } else {
     const right = fieldset.querySelector("[data-correct]");
     right.closest(".choice").classList.add("is-right");
     right.closest(".choice").querySelector("[data-explanation]").hidden = false;
-    feedback.textContent = "Not quite. The right answer is marked below it.";
+    feedback.textContent = gettext("Not quite. The right answer is marked below it.");
   }
 }
 
@@ -74,7 +75,10 @@ questions.forEach((fieldset) => {
     if (firstAnswers.size === scored.length) {
       const score = [...firstAnswers.values()].filter(Boolean).length;
       saveQuizResult(slug, score, scored.length);
-      scoreLine.textContent = `You got ${score} of ${scored.length} right first time. Your result is saved on this phone.`;
+      scoreLine.textContent = interpolate(
+        gettext("You got %(score)s of %(total)s right first time. Your result is saved on this phone."),
+        { score, total: scored.length },
+      );
       tellClinic({ score, total: scored.length });
       askToKeep();
     }
@@ -86,9 +90,9 @@ const doneButton = document.querySelector("[data-mark-done]");
 const doneMessage = document.querySelector("[data-done-message]");
 
 function showDone() {
-  doneButton.textContent = "Done ✓";
+  doneButton.textContent = gettext("Done ✓");
   doneButton.disabled = true;
-  document.querySelectorAll("[data-lesson-page] [data-lesson-status]").forEach((el) => { el.textContent = "Done"; });
+  document.querySelectorAll("[data-lesson-page] [data-lesson-status]").forEach((el) => { el.textContent = gettext("Done"); });
 }
 
 if (slug && lessonProgress(slug).doneAt) showDone();
@@ -100,10 +104,10 @@ doneButton?.addEventListener("click", async () => {
     // Say "Saved" once the outbox has it too: leaving the page mid-write
     // would lose the clinic's copy (never the phone's own, saved above).
     await queued;
-    doneMessage.textContent = "Saved. Well done for taking the time.";
+    doneMessage.textContent = gettext("Saved. Well done for taking the time.");
     askToKeep();
   } else {
-    doneMessage.textContent = "This browser would not let Crest save. Your progress could not be kept.";
+    doneMessage.textContent = gettext("This browser would not let Crest save. Your progress could not be kept.");
   }
   renderProgress();
 });

@@ -4,6 +4,7 @@
 import { getAll, put, remove, uuid } from "./db.js";
 import { confirmAction } from "./confirm.js";
 import { askToKeep } from "./storage.js";
+import { gettext, interpolate, pgettext } from "./i18n.js";
 
 const STORE = "lists";
 export const KINDS = ["reason", "person", "distraction"];
@@ -67,13 +68,13 @@ function renderItem(item, { editable, onEdit, onDelete }) {
     const call = phoneHref("tel", item.phone);
     const text = phoneHref("sms", item.phone);
     if (call) {
-      const a = el("a", "button", "Call");
+      const a = el("a", "button", gettext("Call"));
       a.href = call;
       a.append(el("span", "visually-hidden", ` ${item.name}`));
       actions.append(a, " ");
     }
     if (text) {
-      const a = el("a", "button-secondary", "Text");
+      const a = el("a", "button-secondary", pgettext("send a text message", "Text"));
       a.href = text;
       a.append(el("span", "visually-hidden", ` ${item.name}`));
       actions.append(a);
@@ -84,8 +85,8 @@ function renderItem(item, { editable, onEdit, onDelete }) {
   }
   if (editable) {
     const tools = el("p", "actions own-edit");
-    const edit = labelled("Edit", itemLabel(item));
-    const del = labelled("Delete", itemLabel(item));
+    const edit = labelled(gettext("Edit"), itemLabel(item));
+    const del = labelled(gettext("Delete"), itemLabel(item));
     edit.addEventListener("click", () => onEdit(item));
     del.addEventListener("click", () => onDelete(item));
     tools.append(edit, " ", del);
@@ -111,7 +112,7 @@ export function initLists(root = document) {
       } catch {
         available = false;
         const status = box.querySelector("[data-list-status]");
-        if (status) status.textContent = "This browser can’t save lists right now.";
+        if (status) status.textContent = gettext("This browser can’t save lists right now.");
       }
       list.replaceChildren(...items.map((item) => renderItem(item, { editable, onEdit: (i) => startEdit(box, i), onDelete: (i) => askDelete(box, i) })));
       if (empty) empty.hidden = items.length > 0;
@@ -137,20 +138,20 @@ export function initLists(root = document) {
     }
     const label = box.querySelector("[data-list-form-label]");
     label.dataset.addText ||= label.textContent;
-    label.textContent = "Change it";
+    label.textContent = gettext("Change it");
     box.querySelector("[data-list-cancel]").hidden = false;
     form.querySelector("input:not([type=hidden]), textarea").focus();
   }
 
   async function askDelete(box, item) {
-    const ok = await confirmAction(`Delete “${itemLabel(item)}”?`, "Delete");
+    const ok = await confirmAction(interpolate(gettext("Delete “%(item)s”?"), { item: itemLabel(item) }), gettext("Delete"));
     if (!ok) return;
     const status = box.querySelector("[data-list-status]");
     try {
       await remove(STORE, item.id);
-      status.textContent = "Deleted.";
+      status.textContent = gettext("Deleted.");
     } catch {
-      status.textContent = "Could not delete it. Please try again.";
+      status.textContent = gettext("Could not delete it. Please try again.");
     }
     await renderAll();
   }
@@ -169,10 +170,10 @@ export function initLists(root = document) {
       try {
         await put(STORE, item);
         askToKeep();
-        status.textContent = existing ? "Changed." : "Saved.";
+        status.textContent = existing ? gettext("Changed.") : gettext("Saved.");
         resetForm(box);
       } catch {
-        status.textContent = "Could not save on this phone. Your text is still in the box.";
+        status.textContent = gettext("Could not save on this phone. Your text is still in the box.");
         return;
       }
       await renderAll();

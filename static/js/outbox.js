@@ -57,7 +57,10 @@ export function whoAmI({ fresh = false } = {}) {
 async function askWho() {
   let data = null;
   try {
-    const response = await fetch(ME_URL, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    // Lesson titles and links in the page's language (none in the worker).
+    const lang = globalThis.document?.documentElement.lang;
+    const url = lang ? `${ME_URL}?lang=${encodeURIComponent(lang)}` : ME_URL;
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (response.ok) data = await response.json();
   } catch {
     data = null;

@@ -2,6 +2,7 @@
 // Shape: { [slug]: { doneAt?: ISO string, score?: number, total?: number } }
 // Storage can fail (private mode, quota); reads then give empty progress and
 // writes report false, so pages still work.
+import { gettext, interpolate } from "./i18n.js";
 
 const KEY = "crest:lessons:v1";
 
@@ -60,10 +61,11 @@ export function renderProgress(root = document) {
     const next = slugs.find((slug) => !progress[slug]?.doneAt);
     const cont = summary.querySelector("[data-continue]");
     if (cont && next && done > 0) {
-      cont.href = `/lessons/${next}/`;
-      cont.textContent = "Continue where you left off";
+      // The list link is in the page's language (/es/lessons/): the lesson is under it.
+      cont.href = new URL(`${next}/`, cont.href).pathname;
+      cont.textContent = gettext("Continue where you left off");
     } else if (cont && done === slugs.length && slugs.length) {
-      cont.textContent = "Review the lessons";
+      cont.textContent = gettext("Review the lessons");
     }
   });
   root.querySelectorAll("[data-lesson]").forEach((item) => {
@@ -72,7 +74,9 @@ export function renderProgress(root = document) {
     if (!status) return;
     if (entry?.doneAt) {
       item.classList.add("is-done");
-      status.textContent = entry.total ? `Done · ${entry.score} of ${entry.total} right` : "Done";
+      status.textContent = entry.total
+        ? interpolate(gettext("Done · %(score)s of %(total)s right"), { score: entry.score, total: entry.total })
+        : gettext("Done");
     }
   });
 }

@@ -1,5 +1,6 @@
 // Step-by-step screens (5-4-3-2-1 grounding, Think it through): one card at
 // a time, with Back / Next and "Step 2 of 6".
+import { gettext, interpolate } from "./i18n.js";
 
 export function initSteps(root) {
   if (!root) return { enter() {} };
@@ -12,7 +13,7 @@ export function initSteps(root) {
   function show(i, focus = false) {
     index = Math.max(0, Math.min(steps.length - 1, i));
     steps.forEach((step, n) => { step.hidden = n !== index; });
-    count.textContent = `Step ${index + 1} of ${steps.length}`;
+    count.textContent = interpolate(gettext("Step %(n)s of %(total)s"), { n: index + 1, total: steps.length });
     back.disabled = index === 0;
     next.hidden = index === steps.length - 1;
     if (focus) {

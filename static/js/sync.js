@@ -5,6 +5,7 @@
 // and the last successful send, online and offline ([data-sync-status],
 // [data-server-progress]). Loaded on every page by app.js.
 import { discard, flush, onOutboxChange, storedWho, summaryFor, SYNC_TAG, waitingAccounts, whoAmI } from "./outbox.js";
+import { gettext, interpolate, LOCALE, ngettext } from "./i18n.js";
 
 const blocks = [...document.querySelectorAll("[data-sync-status]")];
 const lessonLine = document.querySelector("[data-server-progress]");
@@ -12,13 +13,14 @@ const lessonSlug = document.querySelector("[data-lesson-page]")?.dataset.lessonP
 let lastState = null;
 let retryTimer = null;
 
-const KIND = { "lesson.completed": "A finished lesson", "craving.logged": "A craving summary" };
+const KIND = { "lesson.completed": gettext("A finished lesson"), "craving.logged": gettext("A craving summary") };
 
 function when(iso) {
   const date = new Date(iso);
   const today = date.toDateString() === new Date().toDateString();
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  return today ? `today at ${time}` : `${date.toLocaleDateString([], { day: "numeric", month: "short" })} at ${time}`;
+  const time = date.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit" });
+  if (today) return interpolate(gettext("today at %(time)s"), { time });
+  return interpolate(gettext("%(day)s at %(time)s"), { day: date.toLocaleDateString(LOCALE, { day: "numeric", month: "short" }), time });
 }
 
 // Django sets the CSRF cookie only for pages with a form and for patients:
@@ -96,17 +98,22 @@ function renderBlock(block, summary, signedIn) {
   const offline = !navigator.onLine;
   const n = summary.waiting;
   let text;
-  if (n && !signedIn) text = `${n} waiting to send to your clinic. Sign in to send ${n === 1 ? "it" : "them"}.`;
-  else if (n) text = `${n} waiting to send to your clinic.${offline ? " They go when you are back online." : ""}`;
-  else if (summary.lastSentAt) text = "Everything is sent to your clinic.";
-  else text = "Nothing to send to your clinic yet.";
+  if (n && !signedIn) {
+    text = interpolate(ngettext("%(n)s waiting to send to your clinic. Sign in to send it.", "%(n)s waiting to send to your clinic. Sign in to send them.", n), { n });
+  } else if (n) {
+    text = interpolate(ngettext("%(n)s waiting to send to your clinic.", "%(n)s waiting to send to your clinic.", n), { n });
+    if (offline) text += " " + gettext("They go when you are back online.");
+  } else if (summary.lastSentAt) text = gettext("Everything is sent to your clinic.");
+  else text = gettext("Nothing to send to your clinic yet.");
   block.querySelector("[data-sync-summary]").textContent = text;
-  block.querySelector("[data-sync-last]").textContent = summary.lastSentAt ? `Last sent ${when(summary.lastSentAt)}.` : "";
+  block.querySelector("[data-sync-last]").textContent = summary.lastSentAt ? interpolate(gettext("Last sent %(when)s."), { when: when(summary.lastSentAt) }) : "";
   const list = block.querySelector("[data-sync-rejected]");
   list.replaceChildren(...summary.rejected.map((item) => {
     const reasons = Object.values(item.errors || {}).join(" ");
-    const li = el("li", `${KIND[item.type] || "An item"} from ${when(item.at)} was not accepted: ${reasons || "no reason given"}. It stays on this phone. `);
-    const drop = el("button", "Don’t send it", { type: "button", class: "button-small" });
+    const li = el("li", interpolate(gettext("%(what)s from %(when)s was not accepted: %(reasons)s. It stays on this phone."), {
+      what: KIND[item.type] || gettext("An item"), when: when(item.at), reasons: reasons || gettext("no reason given"),
+    }) + " ");
+    const drop = el("button", gettext("Don’t send it"), { type: "button", class: "button-small" });
     drop.addEventListener("click", async () => { await discard(item.id); render(); });
     li.append(drop);
     return li;
@@ -120,9 +127,9 @@ function renderBlock(block, summary, signedIn) {
 function renderLessonLine(summary, signedIn) {
   let text = "";
   const state = summary?.lessons[lessonSlug];
-  if (state === "waiting") text = signedIn ? "Waiting to send to your clinic." : "Waiting to send to your clinic: sign in to send it.";
-  else if (state === "sent") text = "Sent to your clinic.";
-  else if (summary && signedIn && summary.sharing?.lessons === false) text = "Kept on this phone only: you do not share lessons with your clinic.";
+  if (state === "waiting") text = signedIn ? gettext("Waiting to send to your clinic.") : gettext("Waiting to send to your clinic: sign in to send it.");
+  else if (state === "sent") text = gettext("Sent to your clinic.");
+  else if (summary && signedIn && summary.sharing?.lessons === false) text = gettext("Kept on this phone only: you do not share lessons with your clinic.");
   lessonLine.textContent = text;
   lessonLine.hidden = !text;
 }

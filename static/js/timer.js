@@ -3,6 +3,7 @@
 // ticks: a locked screen or a background tab throttles timers, and a reload
 // starts the page again, but the wave still ends on time.
 import { drawWaveCurve } from "./chart.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 
 const KEY = "crest:wave:v1";
 const MINUTE = 60_000;
@@ -47,8 +48,9 @@ export function formatClock(ms) {
 
 export function describeCurve(session) {
   const points = curvePoints(session);
-  if (!points.length) return "No check-ins yet.";
-  return "Your check-ins: " + points.map((p) => `${p.value} at ${Math.round(p.minutes)} min`).join(", ") + ".";
+  if (!points.length) return gettext("No check-ins yet.");
+  const list = points.map((p) => interpolate(gettext("%(value)s at %(minutes)s min"), { value: p.value, minutes: Math.round(p.minutes) }));
+  return interpolate(gettext("Your check-ins: %(list)s."), { list: list.join(", ") });
 }
 
 // --- Storage (localStorage: synchronous, so a reload resumes at once) ------
@@ -112,20 +114,20 @@ export function initWave(root, options = {}) {
     bar.max = session.durationMs;
     bar.value = state.elapsedMs;
     checkin.hidden = !(state.checkInDue || (state.finished && !endRated()));
-    $("[data-wave-checkin-label]").textContent = state.finished ? "How strong is it now, at the end?" : "Check in: how strong is it now?";
+    $("[data-wave-checkin-label]").textContent = state.finished ? gettext("How strong is it now, at the end?") : gettext("Check in: how strong is it now?");
     endPanel.hidden = !state.finished;
     stopButton.hidden = state.finished;
     if (state.checkInDue && !announcedCheckIn) {
       announcedCheckIn = true;
-      say("Check in: how strong is the craving now?");
+      say(gettext("Check in: how strong is the craving now?"));
       buzz(200);
     }
     if (state.finished && !announcedEnd) {
       announcedEnd = true;
       const minutes = Math.round(state.elapsedMs / MINUTE);
       say(state.ranOutOfTime
-        ? `Time is up. You stayed with it for ${minutes} minutes.`
-        : `Stopped after ${minutes} ${minutes === 1 ? "minute" : "minutes"}.`);
+        ? interpolate(ngettext("Time is up. You stayed with it for %(n)s minute.", "Time is up. You stayed with it for %(n)s minutes.", minutes), { n: minutes })
+        : interpolate(ngettext("Stopped after %(n)s minute.", "Stopped after %(n)s minutes.", minutes), { n: minutes }));
       buzz([200, 100, 200]);
       stopTicking();
     }
@@ -153,7 +155,7 @@ export function initWave(root, options = {}) {
       saveSession(session);
       announcedCheckIn = false;
       announcedEnd = false;
-      say(`Timer started: ${button.dataset.waveDuration} minutes.`);
+      say(interpolate(gettext("Timer started: %(n)s minutes."), { n: button.dataset.waveDuration }));
       render();
       tick();
     });
@@ -166,7 +168,7 @@ export function initWave(root, options = {}) {
       saveSession(session);
       announcedCheckIn = false;
       options.onRating?.(value);
-      say(`Noted: ${value}.`);
+      say(interpolate(gettext("Noted: %(value)s."), { value }));
       render();
     });
   });

@@ -7,6 +7,7 @@ import { initHistory } from "./history.js";
 import { initLists } from "./lists.js";
 import { initSteps } from "./stepper.js";
 import { formatClock, initWave } from "./timer.js";
+import { gettext } from "./i18n.js";
 
 const root = document.querySelector("[data-toolkit]");
 
@@ -32,7 +33,7 @@ if (root) {
     onSaved(entry) {
       go("log");
       history.showUsed(entry?.outcome === "used");
-      history.say(entry ? "Saved. Well done for checking in." : "Could not save on this phone. Please try again.");
+      history.say(entry ? gettext("Saved. Well done for checking in.") : gettext("Could not save on this phone. Please try again."));
     },
   });
   const hooks = {

@@ -5,6 +5,7 @@
 // visit). Two taps, so nobody wipes their log by accident. The card also
 // says whether the browser has agreed to keep the data (storage.js).
 import { DB_NAME } from "./db.js";
+import { gettext } from "./i18n.js";
 import { askToKeep, isKept } from "./storage.js";
 
 const root = document.querySelector("[data-wipe-local]");
@@ -52,11 +53,11 @@ async function showKept() {
   if (!keptLine) return;
   const kept = await isKept();
   if (kept === null) {
-    keptLine.textContent = "This browser does not say whether it keeps Crest’s data when space runs low.";
+    keptLine.textContent = gettext("This browser does not say whether it keeps Crest’s data when space runs low.");
   } else if (kept) {
-    keptLine.textContent = "This browser has agreed to keep Crest’s data: it will not clear it to free up space.";
+    keptLine.textContent = gettext("This browser has agreed to keep Crest’s data: it will not clear it to free up space.");
   } else {
-    keptLine.textContent = "This browser may clear Crest’s data if the phone runs low on space. Crest asked it to keep the data once you saved something here.";
+    keptLine.textContent = gettext("This browser may clear Crest’s data if the phone runs low on space. Crest asked it to keep the data once you saved something here.");
   }
   if (keepButton) keepButton.hidden = kept !== false;
 }
@@ -88,11 +89,11 @@ if (root) {
     await clearCaches();
     try {
       await deleteDatabase(DB_NAME);
-      status.textContent = "Done. Crest’s data is no longer on this phone.";
+      status.textContent = gettext("Done. Crest’s data is no longer on this phone.");
     } catch (error) {
       status.textContent = error.message === "blocked"
-        ? "Almost done. Close Crest in any other tab to finish removing the craving log."
-        : "The craving log could not be removed. Please try again.";
+        ? gettext("Almost done. Close Crest in any other tab to finish removing the craving log.")
+        : gettext("The craving log could not be removed. Please try again.");
     }
     start.hidden = false;
   });

@@ -58,8 +58,10 @@ def test_ipv6_proxies_and_clients(settings):
 
 def print_trusted_proxies(value: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.TRUSTED_PROXIES)"],
-        cwd=ROOT, env=clean_env(DJANGO_DEBUG="1", DJANGO_TRUSTED_PROXIES=value), capture_output=True, text=True, timeout=60,
+        [sys.executable, "manage.py", "shell", "-v", "0",
+         "-c", "from django.conf import settings; print(settings.TRUSTED_PROXIES)"],
+        cwd=ROOT, env=clean_env(DJANGO_DEBUG="1", DJANGO_TRUSTED_PROXIES=value),
+        capture_output=True, text=True, timeout=60,
     )
 
 

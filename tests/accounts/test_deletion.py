@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.management import call_command
-
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,7 +23,13 @@ PASSPHRASE = "maple-heron-river-stone"
 
 def login_records(username: str, *, when=None) -> None:
     """One row of each kind django-axes keeps, as a failed and a good sign-in leave them."""
-    common = {"username": username, "ip_address": "203.0.113.9", "user_agent": "phone", "http_accept": "*/*", "path_info": "/accounts/login/"}
+    common = {
+        "username": username,
+        "ip_address": "203.0.113.9",
+        "user_agent": "phone",
+        "http_accept": "*/*",
+        "path_info": "/accounts/login/",
+    }
     attempt = AccessAttempt.objects.create(get_data="", post_data="", failures_since_start=1, **common)
     failure = AccessFailureLog.objects.create(locked_out=False, **common)
     log = AccessLog.objects.create(**common)

@@ -188,7 +188,8 @@ def test_staff_mfa_is_on_unless_django_staff_mfa_is_off(value, expected):
     if value is not None:
         env["DJANGO_STAFF_MFA"] = value
     result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.STAFF_MFA)"],
+        [sys.executable, "manage.py", "shell", "-v", "0",
+         "-c", "from django.conf import settings; print(settings.STAFF_MFA)"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.stdout.strip() == expected, result.stderr

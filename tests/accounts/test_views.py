@@ -2,11 +2,19 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from tests.factories import Client  # staff signed in by force_login() have passed the second factor
 from django.urls import reverse
 
 from clinics.models import Assignment, AuditEvent, LessonProgress, Patient
-from tests.factories import PASSWORD, course_lesson, make_assignment, make_patient, make_progress, make_staff, make_user
+from tests.factories import (
+    PASSWORD,
+    Client,  # staff signed in by force_login() have passed the second factor
+    course_lesson,
+    make_assignment,
+    make_patient,
+    make_progress,
+    make_staff,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

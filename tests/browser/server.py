@@ -100,26 +100,26 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
     for args in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
     log_path = tmp / "gunicorn.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "project/gunicorn.conf.py", "project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-        yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process, log_path=log_path)
-    finally:
-        process.terminate()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "project/gunicorn.conf.py", "project.wsgi",
+             "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a worker still busy with a long request
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-        if env["DATABASE_URL"].startswith("postgres"):
-            name = urlparse(env["DATABASE_URL"]).path.lstrip("/")
-            postgres_admin(env["DATABASE_URL"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            wait_until_up(url, process)
+            yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process, log_path=log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker still busy with a long request
+                process.kill()
+                process.wait(timeout=10)
+            if env["DATABASE_URL"].startswith("postgres"):
+                name = urlparse(env["DATABASE_URL"]).path.lstrip("/")
+                postgres_admin(env["DATABASE_URL"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

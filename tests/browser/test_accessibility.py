@@ -8,7 +8,9 @@ from .conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/lessons/", "/lessons/dopamine-steps/", "/lessons/pain-relief/", "/lessons/tolerance-is-lower/", "/offline/"]
+PAGES = [
+    "/", "/lessons/", "/lessons/dopamine-steps/", "/lessons/pain-relief/", "/lessons/tolerance-is-lower/", "/offline/",
+]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -28,7 +30,10 @@ def test_no_axe_violations_on_lesson_pages(browser, server, scheme):
 
 
 def test_ios_visitors_get_add_to_home_screen_steps(browser, server):
-    iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.0 Mobile/15E148 Safari/604.1"
+    )
     context = browser.new_context(base_url=server.url, user_agent=iphone, **PHONE)
     try:
         page = context.new_page()

@@ -2,9 +2,11 @@
 are deterministic for a given build, so these are plain assertions (timings
 are benchmarks, not tests: see `make bench`)."""
 
+import re
+
 import pytest
 
-from .conftest import wait_for_service_worker
+from .conftest import PHONE, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +53,34 @@ def test_first_load_of_a_lesson_page_is_within_80_kb(context, page):
     assert page_total <= LESSON_BUDGET, rows
     assert total <= OFFLINE_INSTALL_BUDGET, rows
     assert any("/lessons/pain-relief/" in url for url, _ in rows)
+
+
+@pytest.fixture
+def spanish_phone(browser, server):
+    context = browser.new_context(base_url=server.url, locale="es-US", **PHONE)
+    yield context
+    context.close()
+
+
+def test_a_spanish_phone_first_load_of_crest_is_within_the_same_budgets(spanish_phone):
+    """Its own language only: the worker saves the Spanish pages (and their
+    script strings), not the English ones."""
+    page = spanish_phone.new_page()
+    page_total, total, rows = transferred_bytes(spanish_phone, page, "/")
+    print(f"\nfirst load of / in Spanish: page {page_total} bytes; with the offline precache {total} bytes")
+    for url, size in sorted(rows, key=lambda row: row[1]):
+        print(f"  {size:>7}  {url}")
+    assert page.url.endswith("/es/")
+    assert page_total <= HOME_BUDGET, rows
+    assert total <= OFFLINE_INSTALL_BUDGET, rows
+    assert any(url.startswith("worker ") and url.endswith("/es/help/") for url, _ in rows)
+    english_help = [url for url, _ in rows if url.startswith("worker ") and re.search(r"://[^/]+/help/$", url)]
+    assert english_help == []
+
+
+def test_first_load_of_a_spanish_lesson_page_is_within_80_kb(spanish_phone):
+    page = spanish_phone.new_page()
+    page_total, total, rows = transferred_bytes(spanish_phone, page, "/es/lessons/pain-relief/")
+    print(f"\nfirst load of a Spanish lesson: page {page_total} bytes; with the offline precache {total} bytes")
+    assert page_total <= LESSON_BUDGET, rows
+    assert total <= OFFLINE_INSTALL_BUDGET, rows

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -91,7 +92,10 @@ def stored_entries(page) -> list[dict]:
 
 def test_a_craving_logged_offline_is_still_in_the_history_after_a_reload(context, page):
     go_offline(context, page)
-    log_craving(page, before=7, tool="breathing", after=3, outcome="It eased", triggers=["Tired", "Home"], note="Rough evening, made it")
+    log_craving(
+        page, before=7, tool="breathing", after=3, outcome="It eased", triggers=["Tired", "Home"],
+        note="Rough evening, made it",
+    )
 
     entry = screen(page, "log").locator(".entry").first
     expect(entry).to_contain_text("Strength 7 at the start, 3 at the end")
@@ -104,7 +108,9 @@ def test_a_craving_logged_offline_is_still_in_the_history_after_a_reload(context
     expect(screen(page, "log")).to_be_visible()
     expect(screen(page, "log").locator(".entry")).to_have_count(1)
     expect(screen(page, "log").locator(".entry-note")).to_have_text("Rough evening, made it")
-    expect(screen(page, "log").locator("[data-log-summary]")).to_contain_text("1 craving logged on 1 of the last 30 days")
+    expect(screen(page, "log").locator("[data-log-summary]")).to_contain_text(
+        "1 craving logged on 1 of the last 30 days"
+    )
 
     [stored] = stored_entries(page)
     assert UUID.match(stored["id"])
@@ -124,7 +130,9 @@ def test_every_step_can_be_skipped(page):
 
 def test_newest_entry_comes_first_with_chart_and_patterns(page):
     log_craving(page, before=9, tool="wave", after=None, outcome="Still strong", triggers=["Lonely"], note="first")
-    log_craving(page, before=5, tool="grounding", after=2, outcome="It passed", triggers=["Lonely", "Bored"], note="second")
+    log_craving(
+        page, before=5, tool="grounding", after=2, outcome="It passed", triggers=["Lonely", "Bored"], note="second"
+    )
     log = screen(page, "log")
     expect(log.locator(".entry-note")).to_have_text(["second", "first"])
     # The chart: one filled dot for the day (start), one square (end), the count under it.
@@ -133,7 +141,8 @@ def test_newest_entry_comes_first_with_chart_and_patterns(page):
     expect(chart.locator("rect.ch-square")).to_have_count(1)
     expect(chart.locator("text.ch-count")).to_have_text("2")
     expect(log.locator("[data-log-summary]")).to_have_text(
-        "2 cravings logged on 1 of the last 30 days. Average strength at the start: 7 out of 10. Average strength at the end: 2 out of 10."
+        "2 cravings logged on 1 of the last 30 days. Average strength at the start: 7 out of 10. "
+        "Average strength at the end: 2 out of 10."
     )
     assert chart.get_attribute("role") == "img"
     expect(log.locator("[data-log-triggers] li").first).to_have_text("Lonely: 2")
@@ -168,7 +177,10 @@ def test_a_note_with_html_is_shown_as_text(page):
 
 def test_export_downloads_files_whose_rows_match_what_was_logged(context, page):
     go_offline(context, page)
-    log_craving(page, before=8, tool="wave", after=4, outcome="It eased", triggers=["Stressed", "Hungry"], note='Said "no", then walked')
+    log_craving(
+        page, before=8, tool="wave", after=4, outcome="It eased", triggers=["Stressed", "Hungry"],
+        note='Said "no", then walked',
+    )
     log_craving(page, before=6, tool="people", after=1, outcome="It passed", note="=SUM(1,2)")
     entries = {e["id"]: e for e in stored_entries(page)}
 
@@ -176,7 +188,7 @@ def test_export_downloads_files_whose_rows_match_what_was_logged(context, page):
         screen(page, "log").get_by_role("button", name="Download CSV").click()
     download = info.value
     assert re.fullmatch(r"crest-cravings-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
-    rows = list(csv.DictReader(io.StringIO(open(download.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert len(rows) == 2
     # Oldest first in the file.
     first, second = rows
@@ -184,14 +196,16 @@ def test_export_downloads_files_whose_rows_match_what_was_logged(context, page):
     assert (first["before"], first["after"], first["tool"], first["outcome"]) == ("8", "4", "Ride the wave", "It eased")
     assert (first["feelings"], first["halt"]) == ("Stressed", "Hungry")
     assert second["note"] == "'=SUM(1,2)", "a formula is defused for spreadsheets"
-    assert (second["before"], second["after"], second["tool"], second["outcome"]) == ("6", "1", "My people", "It passed")
+    assert (second["before"], second["after"], second["tool"], second["outcome"]) == (
+        "6", "1", "My people", "It passed"
+    )
     assert {first["id"], second["id"]} == set(entries)
     for row in rows:
         assert row["started_at"] == entries[row["id"]]["startedAt"]
 
     with page.expect_download() as info:
         screen(page, "log").get_by_role("button", name="Download JSON").click()
-    exported = json.loads(open(info.value.path(), encoding="utf-8").read())
+    exported = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert sorted(exported["entries"], key=lambda e: e["id"]) == sorted(entries.values(), key=lambda e: e["id"])
 
 
@@ -329,7 +343,13 @@ def test_grounding_goes_step_by_step(page):
     page.goto("/craving/#grounding")
     wait_ready(page)
     grounding = screen(page, "grounding")
-    expected = ["5 things you can see", "4 things you can feel", "3 things you can hear", "2 things you can smell", "1 thing you can taste"]
+    expected = [
+        "5 things you can see",
+        "4 things you can feel",
+        "3 things you can hear",
+        "2 things you can smell",
+        "1 thing you can taste",
+    ]
     for n, heading in enumerate(expected, start=1):
         expect(grounding.locator("[data-step]:visible h2")).to_have_text(heading)
         expect(grounding.locator("[data-step-count]")).to_have_text(f"Step {n} of 6")

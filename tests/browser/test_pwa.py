@@ -8,7 +8,7 @@ import pytest
 
 from lessons.services import LESSONS_VERSION_SECONDS
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, wait_for_service_worker
+from .conftest import CHROMIUM, CHROMIUM_ARGS, wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,6 @@ on the page the person is on, through a failed first send; it survives a
 reload offline; and on a shared phone nobody sends anyone else's."""
 
 import json
-import re
 import secrets
 
 import pytest
@@ -38,18 +37,27 @@ ON_SERVER = """
 import json
 from clinics.models import CravingSummary, LessonProgress, SyncedItem
 def rows(name):
+    mine = {'patient__user__username': name}
     return {
-        'items': sorted(str(i) for i in SyncedItem.objects.filter(patient__user__username=name).values_list('id', flat=True)),
-        'lessons': {p.lesson.slug: [p.score, p.total] for p in LessonProgress.objects.filter(patient__user__username=name).select_related('lesson')},
-        'cravings': sorted([c.intensity_before, c.tool, c.triggers, c.note] for c in CravingSummary.objects.filter(patient__user__username=name)),
+        'items': sorted(str(i) for i in SyncedItem.objects.filter(**mine).values_list('id', flat=True)),
+        'lessons': {
+            p.lesson.slug: [p.score, p.total]
+            for p in LessonProgress.objects.filter(**mine).select_related('lesson')
+        },
+        'cravings': sorted(
+            [c.intensity_before, c.tool, c.triggers, c.note] for c in CravingSummary.objects.filter(**mine)
+        ),
     }
 print(json.dumps({name: rows(name) for name in __PATIENTS__}))
 """
 
 OUTBOX = """async () => {
-  const url = performance.getEntriesByType("resource").map((e) => e.name).find((n) => /\\/js\\/db\\.[^/]*js$/.test(n));
+  const url = performance.getEntriesByType("resource")
+    .map((e) => e.name)
+    .find((n) => /\\/js\\/db\\.[^/]*js$/.test(n));
   const { getAll } = await import(url);
-  return (await getAll("outbox")).map((item) => ({ id: item.id, type: item.type, state: item.state, account: item.account }));
+  return (await getAll("outbox"))
+    .map((item) => ({ id: item.id, type: item.type, state: item.state, account: item.account }));
 }"""
 
 
@@ -60,7 +68,8 @@ def make_patients(server, *names: str) -> str:
 
 
 def on_server(server, *names: str) -> dict:
-    return json.loads(server.manage("shell", "-v", "0", "-c", ON_SERVER.replace("__PATIENTS__", repr(list(names)))).strip())
+    script = ON_SERVER.replace("__PATIENTS__", repr(list(names)))
+    return json.loads(server.manage("shell", "-v", "0", "-c", script).strip())
 
 
 def sync_status(page):
@@ -70,8 +79,9 @@ def sync_status(page):
 def finish_lesson(page, slug: str, *, wrong: int = 0) -> int:
     page.goto(f"/lessons/{slug}/")
     # A reflection ([data-unscored]) has no right answer and is not counted.
-    for reflection in page.locator("[data-question][data-unscored]").all():
-        reflection.locator("input").first.check()
+    reflections = page.locator("[data-question][data-unscored]")
+    for i in range(reflections.count()):
+        reflections.nth(i).locator("input").first.check()
     questions = page.locator("[data-question]:not([data-unscored])")
     total = questions.count()
     for i in range(total):
@@ -146,7 +156,10 @@ def test_a_second_account_on_the_same_phone_sends_nothing_of_the_firsts(context,
     first, second = f"first-{secrets.token_hex(3)}", f"second-{secrets.token_hex(3)}"
     password = make_patients(server, first, second)
     sync_requests: list[dict] = []
-    context.on("request", lambda request: sync_requests.append(request.all_headers()) if request.url.endswith("/api/v1/sync") else None)
+    context.on(
+        "request",
+        lambda request: sync_requests.append(request.all_headers()) if request.url.endswith("/api/v1/sync") else None,
+    )
 
     sign_in(page, first, password)
     page.goto("/")
@@ -159,7 +172,11 @@ def test_a_second_account_on_the_same_phone_sends_nothing_of_the_firsts(context,
     context.set_offline(True)
     finish_lesson(page, "two-forces")
     expect(sync_status(page)).to_contain_text("1 waiting to send")
-    server.manage("shell", "-c", f"from accounts.models import User; from accounts.services import sessions_end_all; sessions_end_all(user=User.objects.get(username={first!r}))")
+    server.manage(
+        "shell", "-c",
+        "from accounts.models import User; from accounts.services import sessions_end_all; "
+        f"sessions_end_all(user=User.objects.get(username={first!r}))",
+    )
     context.set_offline(False)
     page.goto("/")
     expect(sync_status(page)).to_contain_text("Sign in to send it")

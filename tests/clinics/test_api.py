@@ -16,8 +16,16 @@ from hypothesis import strategies as st
 from accounts.services import account_public_id
 from clinics.models import CravingSummary, LessonProgress, SyncedItem
 from tests.factories import (
-    course_lesson, craving_item, lesson_item, make_assignment, make_clinic, make_lesson, make_patient, make_progress,
-    make_staff, post_sync,
+    course_lesson,
+    craving_item,
+    lesson_item,
+    make_assignment,
+    make_clinic,
+    make_lesson,
+    make_patient,
+    make_progress,
+    make_staff,
+    post_sync,
 )
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +59,9 @@ def test_me_for_anonymous_is_a_200_saying_signed_out_and_sets_no_cookie(client):
 
 def test_me_for_staff_says_not_a_patient(client):
     client.force_login(make_staff())
-    assert client.get(reverse("clinics:api_assignments")).json() == {"signed_in": True, "patient": False, "assignments": []}
+    assert client.get(reverse("clinics:api_assignments")).json() == {
+        "signed_in": True, "patient": False, "assignments": []
+    }
 
 
 def test_me_gives_the_account_sharing_token_and_each_assignments_status(phone, patient):
@@ -67,7 +77,9 @@ def test_me_gives_the_account_sharing_token_and_each_assignments_status(phone, p
     assert data["account"] == account_public_id(patient.user) and len(data["account"]) >= 16
     assert data["sharing"] == {"lessons": True, "cravings": True, "notes": False}
     assert data["csrf_token"]
-    assert {a["slug"]: a["status"] for a in data["assignments"]} == {done.slug: "done", late.slug: "overdue", now.slug: "due_today"}
+    assert {a["slug"]: a["status"] for a in data["assignments"]} == {
+        done.slug: "done", late.slug: "overdue", now.slug: "due_today"
+    }
     assert [a for a in data["assignments"] if a["slug"] == done.slug][0]["score"] == 3
 
 
@@ -283,13 +295,16 @@ def test_a_body_over_256_kb_is_a_413_even_when_it_claims_less(phone):
     assert_json_error(raw_post(phone, padded), 413)
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""]
+)
 def test_a_wrong_content_type_is_a_415(phone, content_type):
     assert_json_error(raw_post(phone, b'{"items": []}', content_type=content_type), 415)
 
 
 def test_json_with_a_charset_is_fine(phone):
-    response = raw_post(phone, json.dumps({"items": [craving_item()]}).encode(), content_type="application/json; charset=utf-8")
+    body = json.dumps({"items": [craving_item()]}).encode()
+    response = raw_post(phone, body, content_type="application/json; charset=utf-8")
     assert results(response)[0]["status"] == "stored"
 
 
@@ -323,7 +338,11 @@ item_like = st.fixed_dictionaries(
         "intensity_after": st.integers(-1, 11) | json_values,
         "tool": st.sampled_from(["wave", "breathing", "x"]) | json_values,
         "outcome": st.sampled_from(["passed", "used", "x"]) | json_values,
-        "triggers": st.dictionaries(st.sampled_from(["people", "feelings", "halt", "x"]), st.lists(st.sampled_from(["Stressed", "Tired", "Home", "?"]) | json_values, max_size=3), max_size=3) | json_values,
+        "triggers": st.dictionaries(
+            st.sampled_from(["people", "feelings", "halt", "x"]),
+            st.lists(st.sampled_from(["Stressed", "Tired", "Home", "?"]) | json_values, max_size=3),
+            max_size=3,
+        ) | json_values,
         "note": st.text(max_size=50) | json_values,
     },
 )
@@ -334,7 +353,9 @@ bodies = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(body=bodies)
 def test_random_json_never_gets_a_5xx(phone, body):
     response = raw_post(phone, json.dumps(body).encode())

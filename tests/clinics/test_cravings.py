@@ -30,10 +30,12 @@ def test_the_patient_page_draws_30_days_of_shared_cravings(client):
     shared_cravings(client, patient, [
         craving_item(at=(now + timedelta(hours=1)).isoformat(), intensity_before=8, intensity_after=3, tool="wave",
                      triggers={"feelings": ["Stressed"]}),
-        craving_item(at=(now + timedelta(hours=2)).isoformat(), intensity_before=6, intensity_after=None, tool="breathing",
-                     triggers={"feelings": ["Stressed"], "halt": ["Tired"]}),
-        craving_item(at=(now - timedelta(days=3)).isoformat(), intensity_before=4, intensity_after=2, tool="wave", triggers={}),
-        craving_item(at=(now - timedelta(days=40)).isoformat(), intensity_before=10, tool="people"),  # outside the window
+        craving_item(at=(now + timedelta(hours=2)).isoformat(), intensity_before=6, intensity_after=None,
+                     tool="breathing", triggers={"feelings": ["Stressed"], "halt": ["Tired"]}),
+        craving_item(at=(now - timedelta(days=3)).isoformat(), intensity_before=4, intensity_after=2, tool="wave",
+                     triggers={}),
+        # Outside the window:
+        craving_item(at=(now - timedelta(days=40)).isoformat(), intensity_before=10, tool="people"),
     ])
     client.force_login(make_staff(clinic=clinic))
     html = client.get(patient.get_absolute_url()).content.decode()

@@ -25,7 +25,9 @@ def test_the_link_sets_a_new_passphrase_on_the_same_account_once(client):
     html = response.content.decode()
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     link = re.search(r'data-passphrase-link>(http[^<]+)<', html).group(1)
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.PASSPHRASE_LINK, patient=patient, actor=clinician).count() == 1
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.PASSPHRASE_LINK, patient=patient, actor=clinician
+    ).count() == 1
 
     phone = Client()
     page = phone.get(link, follow=True)  # Django swaps the token for a session-bound URL

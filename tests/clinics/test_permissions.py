@@ -18,7 +18,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, SyncedItem
-from tests.factories import course_lesson, lesson_item, make_admin, make_assignment, make_clinic, make_invite, make_patient, make_staff
+from tests.factories import (
+    course_lesson,
+    lesson_item,
+    make_admin,
+    make_assignment,
+    make_clinic,
+    make_invite,
+    make_patient,
+    make_staff,
+)
 
 SECRET = "SECRET-A1"
 ROLES = ["anonymous", "patient", "other_clinician", "clinician", "admin"]
@@ -104,7 +113,7 @@ def sharing_changed_only_by_the_patient(world: World, role: str) -> None:
     assert world.patient.shares_cravings == (role == "patient")
 
 
-EVERYONE = {role: 200 for role in ROLES}
+EVERYONE = dict.fromkeys(ROLES, 200)
 
 CASES = [
     # The phone's API and the join page: no redirects to a login page. The API
@@ -121,7 +130,7 @@ CASES = [
     Case(
         "api_sync",
         # Any other method is refused before anyone is asked who they are.
-        {role: 405 for role in ROLES},
+        dict.fromkeys(ROLES, 405),
         query="",
         kwargs=None,
     ),

@@ -83,7 +83,7 @@ def test_patient_page_makes_the_same_number_of_queries_for_1_and_30_assignments(
         lesson = make_lesson()
         make_assignment(patient=many, lesson=lesson)
         make_progress(patient=many, lesson=lesson, done=bool(i % 2), score=1, total=2)
-    for i in range(5):  # lessons done without being assigned
+    for _ in range(5):  # lessons done without being assigned
         make_progress(patient=many, lesson=make_lesson(), done=True)
     one = count_queries(client, few.get_absolute_url())
     thirty = count_queries(client, many.get_absolute_url())

@@ -18,7 +18,9 @@ def test_demo_staff_complete_the_second_step_with_what_seed_demo_prints(settings
     settings.STAFF_MFA = True
     call_command("seed_demo")
     out = capsys.readouterr().out
-    logins = {role: (username, password) for role, username, password in re.findall(r"^login (\S+) (\S+) (\S+)$", out, re.M)}
+    logins = {
+        role: (username, password) for role, username, password in re.findall(r"^login (\S+) (\S+) (\S+)$", out, re.M)
+    }
     assert list(logins) == ["clinic-admin", "clinician", "patient"]
     for role in ("clinic-admin", "clinician"):
         username, password = logins[role]

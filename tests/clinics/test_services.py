@@ -134,7 +134,9 @@ def test_assigning_an_assigned_lesson_again_updates_it_instead_of_duplicating():
     patient = make_patient(clinic=clinic)
     lesson = course_lesson(0)
     today = timezone.localdate()
-    services.assignments_create(clinician=clinician, clinic=clinic, patients=[patient], lessons=[lesson], due_date=today)
+    services.assignments_create(
+        clinician=clinician, clinic=clinic, patients=[patient], lessons=[lesson], due_date=today
+    )
     services.assignments_create(
         clinician=clinician, clinic=clinic, patients=[patient], lessons=[lesson], due_date=today + timedelta(days=9),
         note="New date",

@@ -9,15 +9,23 @@ import io
 from datetime import timedelta
 
 import pytest
-from tests.factories import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from clinics import services
 from clinics.models import AuditEvent, CravingSummary, LessonProgress, Patient, SyncedItem
 from tests.factories import (
-    course_lesson, craving_item, lesson_item, make_assignment, make_clinic, make_patient, make_progress, make_staff,
-    make_user, post_sync,
+    Client,
+    course_lesson,
+    craving_item,
+    lesson_item,
+    make_assignment,
+    make_clinic,
+    make_patient,
+    make_progress,
+    make_staff,
+    make_user,
+    post_sync,
 )
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +64,9 @@ def test_stopping_lessons_deletes_the_servers_record_and_is_audited(client, over
     assert not LessonProgress.objects.filter(patient=overdue_patient).exists()
     assert not SyncedItem.objects.filter(patient=overdue_patient).exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.SHARING_STOPPED)
-    assert (event.patient, event.actor, event.detail) == (overdue_patient, overdue_patient.user, "lesson progress and check scores")
+    assert (event.patient, event.actor, event.detail) == (
+        overdue_patient, overdue_patient.user, "lesson progress and check scores"
+    )
 
 
 def test_while_lessons_are_off_the_phone_is_told_not_shared_and_nothing_is_stored(client, overdue_patient):

@@ -2,11 +2,16 @@
 sessions at once and is written to the audit log."""
 
 import pytest
-from tests.factories import Client  # staff signed in by force_login() have passed the second factor
 from django.urls import reverse
 
 from clinics.models import AuditEvent
-from tests.factories import PASSWORD, make_admin, make_clinic, make_staff
+from tests.factories import (
+    PASSWORD,
+    Client,  # staff signed in by force_login() have passed the second factor
+    make_admin,
+    make_clinic,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 

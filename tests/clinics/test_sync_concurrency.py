@@ -51,7 +51,12 @@ def post_at_once(patient, items: list, threads: int = THREADS) -> list[tuple[int
 def test_threads_posting_the_same_items_at_once_store_one_copy_and_never_fail():
     patient = make_patient(shares_cravings=True)
     lesson = course_lesson(0)
-    items = [lesson_item(lesson, score=1, total=lesson.quiz_total), craving_item(), craving_item(), lesson_item(course_lesson(1))]
+    items = [
+        lesson_item(lesson, score=1, total=lesson.quiz_total),
+        craving_item(),
+        craving_item(),
+        lesson_item(course_lesson(1)),
+    ]
     answers = post_at_once(patient, items)
 
     assert [status for status, _ in answers] == [200] * THREADS
@@ -83,7 +88,7 @@ def test_two_tabs_completing_the_same_lesson_under_different_ids_make_one_progre
         codes.append(post_sync(client, items).status_code)
         connection.close()
 
-    workers = [threading.Thread(target=send, args=pair) for pair in zip(clients, barrier_items)]
+    workers = [threading.Thread(target=send, args=pair) for pair in zip(clients, barrier_items, strict=True)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -1,6 +1,6 @@
 """Due dates follow the clinic's calendar day, not the server's (UTC)."""
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -12,7 +12,7 @@ from tests.factories import course_lesson, make_assignment, make_clinic, make_pa
 pytestmark = pytest.mark.django_db
 
 # 02:00 UTC on 11 March is still the evening of 10 March in New York.
-LATE_EVENING_IN_NEW_YORK = datetime(2026, 3, 11, 2, 0, tzinfo=dt_timezone.utc)
+LATE_EVENING_IN_NEW_YORK = datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -54,7 +54,9 @@ def test_a_due_date_cannot_be_moved_into_the_past(client):
     patient = make_patient(clinic=clinic)
     assignment = make_assignment(patient=patient, lesson=course_lesson())
     client.force_login(make_staff(clinic=clinic))
-    response = client.post(reverse("clinics:assignment_due", args=[assignment.pk]), {"due_date": "2001-01-01"}, follow=True)
+    response = client.post(
+        reverse("clinics:assignment_due", args=[assignment.pk]), {"due_date": "2001-01-01"}, follow=True
+    )
     assignment.refresh_from_db()
     assert assignment.due_date != date(2001, 1, 1)
     assert "cannot be in the past" in response.content.decode()

@@ -202,7 +202,9 @@ def test_joining_with_the_suggestion_creates_the_patient_and_signs_them_in(clien
     page = client.get(reverse("clinics:join", args=[invite.code])).content.decode()
     username = re.search(r'name="username" value="([^"]+)"', page)[1]
     passphrase = re.search(r'name="passphrase" value="([^"]+)"', page)[1]
-    response = client.post(reverse("clinics:join", args=[invite.code]), {"username": username, "passphrase": passphrase})
+    response = client.post(
+        reverse("clinics:join", args=[invite.code]), {"username": username, "passphrase": passphrase}
+    )
     assert response.status_code == 302 and response["Location"] == reverse("home")
     patient = Patient.objects.get(user__username=username)
     assert patient.label == "JD-12" and patient.clinic == invite.clinic
@@ -237,7 +239,9 @@ def test_used_expired_and_unknown_codes_get_a_clear_page(client, make, status, m
     code = make()
     for response in (
         client.get(reverse("clinics:join", args=[code])),
-        client.post(reverse("clinics:join", args=[code]), {"username": "some-one-123", "passphrase": "river-stone-cloud-lamp"}),
+        client.post(
+            reverse("clinics:join", args=[code]), {"username": "some-one-123", "passphrase": "river-stone-cloud-lamp"}
+        ),
     ):
         assert response.status_code == status
         assert message in response.content.decode()
@@ -248,7 +252,8 @@ def test_a_signed_in_person_is_asked_to_sign_out_before_joining(client):
     client.force_login(make_patient().user)
     invite = make_invite()
     response = client.post(
-        reverse("clinics:join", args=[invite.code]), {"username": "some-one-123", "passphrase": "river-stone-cloud-lamp"}
+        reverse("clinics:join", args=[invite.code]),
+        {"username": "some-one-123", "passphrase": "river-stone-cloud-lamp"},
     )
     assert "already signed in" in response.content.decode()
     assert Patient.objects.count() == 1
@@ -286,7 +291,9 @@ def test_assignments_api_lists_only_the_patients_own_active_assignments(client):
 
 def test_assignments_api_for_staff_says_not_a_patient(client):
     client.force_login(make_staff())
-    assert client.get(reverse("clinics:api_assignments")).json() == {"signed_in": True, "patient": False, "assignments": []}
+    assert client.get(reverse("clinics:api_assignments")).json() == {
+        "signed_in": True, "patient": False, "assignments": []
+    }
 
 
 # --- Export, audit log, staff ------------------------------------------------
@@ -371,7 +378,7 @@ def test_seed_demo_prints_logins_that_work_and_is_safe_to_run_twice(settings, ca
     assert (Patient.objects.count(), Assignment.objects.count(), LessonProgress.objects.count()) == counts
     logins = re.findall(r"^login (\S+) (\S+) (\S+)$", first, re.M)
     assert [role for role, _, _ in logins] == ["clinic-admin", "clinician", "patient"]
-    for role, username, password in logins:
+    for _role, username, password in logins:
         assert User.objects.get(username=username).check_password(password)
     assert counts[0] >= 3 and counts[1] >= 3 and counts[2] >= 1
     patients = Patient.objects.with_progress(today=timezone.localdate())

@@ -5,10 +5,8 @@ every page that lists them renders that one text, in the SAMHSA order: call,
 check, support breathing, give naloxone, stay and watch."""
 
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from lessons.models import Lesson
@@ -30,7 +28,10 @@ def text_of(html: str) -> str:
     """Visible words, without tags, link targets or entities, in lower case."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     text = re.sub(r"<[^>]+>", " ", html)
-    text = text.replace("&rsquo;", "'").replace("&#x27;", "'").replace("’", "'").replace("&amp;", "&").replace("&quot;", '"')
+    text = (
+        text.replace("&rsquo;", "'").replace("&#x27;", "'").replace("’", "'")
+        .replace("&amp;", "&").replace("&quot;", '"')
+    )
     return re.sub(r"\s+", " ", text).lower()
 
 
@@ -46,8 +47,8 @@ class TestOverdoseStepsHaveOneSource:
         order = ["call", "check", "support their breathing", "cpr", "rescue breaths", "call handler", "naloxone",
                  "stay with them", "2 to 3 minutes", "another dose", "recovery position", "30 to 90 minutes"]
         positions = [text.find(word) for word in order]
-        assert -1 not in positions, dict(zip(order, positions))
-        assert positions == sorted(positions), dict(zip(order, positions))
+        assert -1 not in positions, dict(zip(order, positions, strict=True))
+        assert positions == sorted(positions), dict(zip(order, positions, strict=True))
 
     def test_the_recovery_position_is_only_for_someone_who_is_breathing(self):
         text = text_of(str(steps_html("overdose")))
@@ -207,7 +208,8 @@ class TestWordingFixes:
             boxes = " ".join(re.findall(r"<details>.*?</details>", html, flags=re.S))
             assert "For the curious" in boxes, url
             assert term in boxes.lower(), (url, term)
-            outside = re.sub(r"<details>.*?</details>", " ", html[html.index('class="lesson-body"'):html.index('data-quiz')], flags=re.S)
+            body = html[html.index('class="lesson-body"'):html.index('data-quiz')]
+            outside = re.sub(r"<details>.*?</details>", " ", body, flags=re.S)
             assert term not in outside.lower(), (url, term)
 
 

@@ -11,12 +11,19 @@ from tests.factories import lesson_item, make_clinic, make_patient, make_staff, 
 
 pytestmark = pytest.mark.django_db
 
-QUIZ = [{"question": "Q?", "choices": [{"text": "A", "correct": True, "explanation": "E"}, {"text": "B", "explanation": "E"}]}]
+QUIZ = [
+    {
+        "question": "Q?",
+        "choices": [{"text": "A", "correct": True, "explanation": "E"}, {"text": "B", "explanation": "E"}],
+    }
+]
 
 
 @pytest.fixture
 def clinic_lesson():
-    return Lesson.objects.create(slug="our-group-times", title="Our group times", body="Tuesdays at six.", clinic=make_clinic(), quiz=QUIZ)
+    return Lesson.objects.create(
+        slug="our-group-times", title="Our group times", body="Tuesdays at six.", clinic=make_clinic(), quiz=QUIZ
+    )
 
 
 def test_it_is_not_public_not_listed_and_not_precached(client, clinic_lesson):

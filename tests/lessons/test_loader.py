@@ -30,7 +30,9 @@ quiz:
 """
 
 
-def write_lesson(folder: Path, name: str, *, slug="test-lesson", title="A test lesson", order=1, body="Some text.") -> Path:
+def write_lesson(
+    folder: Path, name: str, *, slug="test-lesson", title="A test lesson", order=1, body="Some text."
+) -> Path:
     path = folder / name
     path.write_text(VALID.format(slug=slug, title=title, order=order, body=body))
     return path

@@ -32,7 +32,10 @@ def test_one_unscored_reflection_is_allowed_and_not_counted():
     ("quiz", "problem"),
     [
         ([question(), reflection(), reflection()], "at most 1"),
-        ([{**reflection(), "choices": [choice("One", correct=True), choice("Two")]}], "no choice may be marked correct"),
+        (
+            [{**reflection(), "choices": [choice("One", correct=True), choice("Two")]}],
+            "no choice may be marked correct",
+        ),
         ([reflection()], "at least one scored"),
         ([question(scored="no")], "'scored' must be true or false"),
         ([{**question(), "choices": [choice("A"), choice("B")]}], "exactly one correct"),
@@ -71,4 +74,6 @@ def test_guessing_the_longest_choice_does_no_better_than_chance():
             chance += 1 / len(lengths)
             count += 1
     assert count >= 20
-    assert longest <= chance, f"right answer is the longest in {longest:.0f} of {count} questions; chance is {chance:.1f}"
+    assert longest <= chance, (
+        f"right answer is the longest in {longest:.0f} of {count} questions; chance is {chance:.1f}"
+    )

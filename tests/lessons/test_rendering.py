@@ -48,7 +48,9 @@ def test_an_unknown_diagram_renders_nothing_rather_than_breaking():
 
 
 def test_source_links_drop_anything_but_http():
-    lesson = Lesson(sources=[{"title": "ok", "url": "https://a.example"}, {"title": "bad", "url": "javascript:alert(1)"}])
+    lesson = Lesson(
+        sources=[{"title": "ok", "url": "https://a.example"}, {"title": "bad", "url": "javascript:alert(1)"}]
+    )
     assert lesson.source_links == [{"title": "ok", "url": "https://a.example"}, {"title": "bad", "url": ""}]
 
 

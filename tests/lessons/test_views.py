@@ -12,7 +12,7 @@ def test_lesson_list_shows_the_course_in_order_and_the_micro_lessons_apart(clien
     html = response.content.decode()
     positions = [html.index(f'data-lesson="{lesson.slug}"') for lesson in course]
     assert positions == sorted(positions)
-    assert f'data-course-slugs="{" ".join(l.slug for l in course)}"' in html
+    assert f'data-course-slugs="{" ".join(lesson.slug for lesson in course)}"' in html
     micro = Lesson.objects.published().filter(kind=Lesson.Kind.MICRO).first()
     assert html.index(f'data-lesson="{micro.slug}"') > html.index('id="micro-title"')
 

@@ -22,12 +22,28 @@ def test_manifest_is_neutral_installable_and_has_shortcuts(client):
         assert word not in words.replace('"/craving/"', ""), word
 
 
+def test_spanish_manifest_is_the_same_app_in_neutral_spanish(client):
+    english = json.loads(client.get("/manifest.json").content)
+    spanish = json.loads(client.get("/es/manifest.json").content)
+    assert spanish["lang"] == "es" and english["lang"] == "en"
+    # One app: same id, start_url and scope; the start page follows the saved language.
+    for key in ("id", "start_url", "scope", "icons", "display"):
+        assert spanish[key] == english[key], key
+    assert spanish["name"] == spanish["short_name"] == "Crest"
+    assert spanish["description"] != english["description"]
+    assert [s["url"] for s in spanish["shortcuts"]] == [s["url"] for s in english["shortcuts"]]
+    assert {s["name"] for s in spanish["shortcuts"]} == {"Herramientas", "Ayuda"}
+    words = json.dumps(spanish, ensure_ascii=False).lower().replace('"/craving/"', "")
+    for word in ("heroína", "opioide", "droga", "adic", "recuperación", "ansia"):
+        assert word not in words, word
+
+
 def service_worker(client) -> tuple[str, dict]:
     response = client.get("/serviceworker.js")
     body = response.content.decode()
     constants = {
-        name: json.loads(re.search(rf"const {name} = (\[.*?\]);", body).group(1))
-        for name in ("PRECACHE_PAGES", "PRECACHE_STATIC")
+        name: json.loads(re.search(rf"const {name} = ([\[{{].*?[\]}}]);\n", body).group(1))
+        for name in ("PRECACHE_PAGES", "PRECACHE_STATIC", "OFFLINE_URLS")
     }
     constants["VERSION"] = re.search(r'const VERSION = "(\w+)";', body).group(1)
     return response, constants
@@ -37,10 +53,16 @@ def test_service_worker_is_ours_served_fresh_and_precaches_every_lesson(client):
     response, sw = service_worker(client)
     assert response["Content-Type"].startswith("application/javascript")
     assert "no-cache" in response["Cache-Control"]
+    pages = sw["PRECACHE_PAGES"]
+    assert set(pages) == {"en", "es"}
     for url in ["/", "/lessons/", "/craving/", "/help/", "/offline/"]:
-        assert url in sw["PRECACHE_PAGES"]
+        assert url in pages["en"]
+        assert f"/es{url}" in pages["es"]
+    assert "/es/jsi18n.js" in pages["es"]
     for lesson in Lesson.objects.published():
-        assert lesson.get_absolute_url() in sw["PRECACHE_PAGES"]
+        assert lesson.get_absolute_url() in pages["en"]
+        assert f"/es{lesson.get_absolute_url()}" in pages["es"]
+    assert sw["OFFLINE_URLS"] == {"en": "/offline/", "es": "/es/offline/"}
     assert any(url.endswith(".css") for url in sw["PRECACHE_STATIC"])
     assert any("/js/app" in url for url in sw["PRECACHE_STATIC"])
 
@@ -59,8 +81,10 @@ def test_service_worker_version_changes_when_a_lesson_changes_and_only_then(clie
 def test_service_worker_never_caches_the_api_signed_in_areas_or_non_get(client):
     body = client.get("/serviceworker.js").content.decode()
     assert 'request.method !== "GET"' in body
-    for prefix in ("api", "clinic", "accounts", "admin", "me", "join"):
-        assert f"/^\\/{prefix}\\//" in body
+    areas = json.loads(re.search(r"const PRIVATE_AREAS = (\[.*?\]);", body).group(1))
+    assert {"api", "clinic", "accounts", "admin", "me", "join", "language"} <= set(areas)
+    # In every language: /es/clinic/ is as private as /clinic/.
+    assert r"PRIVATE_AREAS.map((area) => new RegExp(`^\\/${LANGUAGE_PREFIX}${area}\\/`))" in body
 
 
 def test_healthz_answers_when_the_database_does(client):
@@ -109,7 +133,10 @@ def test_in_development_editing_a_static_file_changes_the_service_worker_version
     script = tmp_path / "static" / "js" / "x.js"
     script.write_text("console.log(1);")
     settings.BASE_DIR = tmp_path
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     _, first = service_worker(client)
     script.write_text("console.log(2);")
     _, second = service_worker(client)

@@ -20,7 +20,8 @@ PROXIES = "10.0.0.0/8"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("realserver"), extra_env={"DJANGO_TRUSTED_PROXIES": PROXIES}) as running:
+    tmp = tmp_path_factory.mktemp("realserver")
+    with running_server(tmp, extra_env={"DJANGO_TRUSTED_PROXIES": PROXIES}) as running:
         yield running
 
 
@@ -84,7 +85,10 @@ def test_no_log_line_holds_an_invite_code_a_token_a_query_string_or_a_referer(se
 
 def test_a_forged_x_forwarded_for_straight_to_gunicorn_counts_under_the_real_address(server):
     username, password = f"fwd-{secrets.token_hex(3)}", f"fwd-pass-{secrets.token_hex(8)}"
-    server.manage("shell", "-c", f"from accounts.models import User; User.objects.create_user({username!r}, password={password!r})")
+    server.manage(
+        "shell", "-c",
+        f"from accounts.models import User; User.objects.create_user({username!r}, password={password!r})",
+    )
     # Each try claims to come from somewhere else; all come from 127.0.0.1.
     for n in range(1, 6):
         status = Browser(server.url).sign_in(username, "wrong-password", {"X-Forwarded-For": f"203.0.113.{n}"})

@@ -19,7 +19,8 @@ def clean_env(**env: str) -> dict:
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean_env(**env), capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=clean_env(**env), capture_output=True, text=True, timeout=120,
     )
 
 
@@ -30,7 +31,9 @@ def assert_one_line_naming_the_key(output: str) -> None:
 
 
 def test_debug_is_off_unless_set():
-    result = run_manage("shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY=KEY)
+    result = run_manage(
+        "shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DEBUG)", DJANGO_SECRET_KEY=KEY
+    )
     assert result.stdout.strip() == "False", result.stderr
 
 

@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
-
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -102,7 +101,8 @@ class Command(BaseCommand):
         today = timezone.localdate()
         # Existing assignments are updated, not duplicated (assignments_create upserts).
         services.assignments_create(
-            clinician=clinician, clinic=clinic, patients=patients, lessons=course[:2], due_date=today + timedelta(days=5)
+            clinician=clinician, clinic=clinic, patients=patients, lessons=course[:2],
+            due_date=today + timedelta(days=5),
         )
         first = course[0]
         # One patient has done the first lesson with its check (sent as their

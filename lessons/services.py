@@ -1,11 +1,12 @@
-"""Loading lessons from their Markdown files, and turning a lesson body into
-safe HTML.
+"""Loading lessons from their Markdown files, turning a lesson body into
+safe HTML, and the lessons' version that public pages are cached under.
 
 English files live in the content folder itself; each other language has a
 folder of its own (`es/`) with files of the same slugs, its own `_shared/`
 steps, and its own diagrams (`lessons/diagrams/es/`). A text or diagram not
 written yet in a language falls back to English, marked lang="en"."""
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ import markdown
 import nh3
 import yaml
 from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.utils import translation
 from django.utils.html import format_html
@@ -243,7 +245,47 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
 
     for language in other_languages():
         _translations_load(directory, language, seen, existing, result)
+    lessons_version_reset()  # the queryset update above sent no post_save signal
     return result
+
+
+# The version of the lessons as a whole (and their translations), for the
+# public pages' cache keys (project/page_cache.py). Read from the database at
+# most once a second per process and kept in this process's memory, so a
+# cached page needs no query at all: a change made by another process (an
+# admin edit served by another worker or server, `migrate` on a running
+# server) shows within a second. A save or delete in this process resets it
+# at once (lessons/apps.py), and the loader does too.
+LESSONS_VERSION_SECONDS = 1
+_LESSONS_VERSION_KEY = "lessons-version"
+_this_process = LocMemCache("crest-lessons-version", {"TIMEOUT": LESSONS_VERSION_SECONDS})
+
+
+def lessons_version() -> str:
+    """A short token that changes whenever any lesson's or translation's
+    text, publishing or owner changes: `updated_at` moves on every save, and
+    `published` and `clinic` are read too because a queryset update leaves
+    `updated_at` be."""
+    token = _this_process.get(_LESSONS_VERSION_KEY)
+    if token is None:
+        rows = Lesson.objects.order_by("pk").values_list("pk", "updated_at", "published", "clinic_id")
+        texts = LessonTranslation.objects.order_by("pk").values_list("pk", "lesson_id", "language", "updated_at")
+        payload = ";".join(f"{pk},{at.isoformat()},{int(published)},{clinic}" for pk, at, published, clinic in rows)
+        payload += "|" + ";".join(f"{pk},{lesson},{code},{at.isoformat()}" for pk, lesson, code, at in texts)
+        token = hashlib.sha256(payload.encode()).hexdigest()[:16]
+        _this_process.set(_LESSONS_VERSION_KEY, token, LESSONS_VERSION_SECONDS)
+    return token
+
+
+def lessons_version_reset() -> None:
+    """Forget the lessons' version now, and again once the transaction
+    commits (a request racing the commit may have read the old state)."""
+    lessons_version_forget()
+    transaction.on_commit(lessons_version_forget)
+
+
+def lessons_version_forget() -> None:
+    _this_process.clear()
 
 
 def _translations_load(directory: Path, language: str, english: dict, lessons: dict, result: LoadResult) -> None:

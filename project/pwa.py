@@ -122,6 +122,50 @@ def templates_fingerprint() -> str:
     return _templates_fingerprint() if settings.DEBUG else _templates_fingerprint_cached()
 
 
+# Python files whose change alters a rendered page (view constants, settings)
+# though no template or static file changed.
+SOURCE_DIRS = ("project", "lessons", "craving", "clinics", "accounts")
+
+
+@lru_cache(maxsize=1)
+def _sources_fingerprint() -> str:
+    # Once per process even in development: runserver restarts on a Python
+    # change, and a new process computes it afresh.
+    base = Path(settings.BASE_DIR)
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in SOURCE_DIRS for p in (base / folder).rglob("*.py")):
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(path.read_bytes())
+    requirements = base / "requirements.txt"
+    if requirements.is_file():
+        digest.update(requirements.read_bytes())
+    return digest.hexdigest()
+
+
+def deploy_fingerprint() -> str:
+    """What one deploy renders with, besides the lessons in the database:
+    templates, hashed static URLs, our Python code and the pinned packages.
+    No query, and in production computed once per process, so it is cheap
+    enough to ask on every request; development reads templates and static
+    files fresh."""
+    return _deploy_fingerprint() if settings.DEBUG else _deploy_fingerprint_cached()
+
+
+@lru_cache(maxsize=1)
+def _deploy_fingerprint_cached() -> str:
+    return _deploy_fingerprint()
+
+
+def _deploy_fingerprint() -> str:
+    parts = [
+        templates_fingerprint(),
+        _sources_fingerprint(),
+        *precache_static(),
+        _static_contents_fingerprint() if settings.DEBUG else "",
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
 def cache_version(pages: dict[str, list[str]], static_urls: list[str]) -> str:
     lessons = list(Lesson.objects.published().values_list("slug", "updated_at"))
     translations = list(

@@ -101,6 +101,8 @@ MIDDLEWARE = [
     # A page asked for without a language prefix goes to the Spanish twin
     # when the saved choice (or, with none, the browser) says Spanish.
     "project.middleware.LanguageRedirectMiddleware",
+    # Public pages answered from the cache, before the per-person middleware below.
+    "project.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The URL's prefix (/es/) decides the language of a page; see project/urls.py.
     "django.middleware.locale.LocaleMiddleware",

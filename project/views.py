@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views import i18n as i18n_views
@@ -41,9 +42,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@never_cache
 @require_safe
 def service_worker(request: HttpRequest) -> HttpResponse:
+    """Kept by project.page_cache like the pages it precaches. `no-cache`, not
+    `no-store`: the browser's update check revalidates it (a 304 when the
+    deploy and the lessons are unchanged) instead of downloading it."""
     pages = pwa.precache_pages()
     static_urls = pwa.precache_static()
     response = render(
@@ -59,6 +62,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         },
         content_type="application/javascript; charset=utf-8",
     )
+    patch_cache_control(response, no_cache=True)
     return response
 
 

@@ -79,6 +79,9 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
 
 @contextmanager
 def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
+    """`extra_env` overrides the environment (`make bench` passes the
+    DATABASE_URL of its seeded database)."""
+    extra_env = extra_env or {}
     lessons_dir = tmp / "lessons"
     shutil.copytree(ROOT / "lessons" / "content", lessons_dir)
     port = free_port()
@@ -88,10 +91,10 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
         "DJANGO_SECRET_KEY": "browser-tests-only",
         "DJANGO_HTTPS": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": browser_database_url(tmp),
+        "DATABASE_URL": extra_env.get("DATABASE_URL") or browser_database_url(tmp),
         "DJANGO_STATIC_ROOT": str(tmp / "static"),
         "CREST_LESSONS_DIR": str(lessons_dir),
-        **(extra_env or {}),
+        **extra_env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     for args in (["migrate", "--noinput", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
@@ -112,7 +115,11 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
             yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process, log_path=log_path)
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker still busy with a long request
+                process.kill()
+                process.wait(timeout=10)
             if env["DATABASE_URL"].startswith("postgres"):
                 name = urlparse(env["DATABASE_URL"]).path.lstrip("/")
                 postgres_admin(env["DATABASE_URL"], f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

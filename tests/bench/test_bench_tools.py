@@ -1,0 +1,50 @@
+"""The benchmark's own tools: the wrk report parser and the 50,000-patient
+seed (run small here, so a model change that breaks it fails the suite)."""
+
+import pytest
+
+from bench import load, seed
+from clinics.models import Assignment, Clinic, LessonProgress, Membership, Patient
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:8000/help/
+  1 threads and 4 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.20ms  600.00us  12.00ms   90.00%
+    Req/Sec     3.30k   200.00     3.60k    70.00%
+  Latency Distribution
+     50%  850.00us
+     75%    1.10ms
+     90%    1.50ms
+     99%    4.20ms
+  9900 requests in 3.00s, 40.00MB read
+  Socket errors: connect 0, read 12, write 0, timeout 1
+  Non-2xx or 3xx responses: 2
+Requests/sec:   3300.50
+Transfer/sec:     13.33MB
+"""
+
+
+def test_wrk_report_is_read_in_milliseconds_with_lost_requests_counted():
+    result = load.parse_wrk(WRK_OUTPUT)
+    assert result.rps == 3300.50
+    assert result.p50_ms == pytest.approx(0.85) and result.p99_ms == pytest.approx(4.2)
+    # read errors are gunicorn closing each connection; timeouts and non-2xx are lost requests
+    assert result.errors == 3
+
+
+@pytest.mark.django_db
+def test_the_seed_makes_a_clinic_of_patients_with_eight_assignments_each(monkeypatch, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    monkeypatch.setattr(seed, "PATIENTS", 30)
+    monkeypatch.setattr(seed, "BATCH", 12)
+    counts = seed.seed()
+    clinic = Clinic.objects.get(slug=seed.CLINIC_SLUG)
+    assert counts["patients"] == Patient.objects.filter(clinic=clinic).count() == 30
+    assignments = Assignment.objects.filter(patient__clinic=clinic).count()
+    assert counts["assignments"] == assignments == 30 * seed.ASSIGNMENTS_EACH
+    progress = LessonProgress.objects.filter(patient__clinic=clinic).count()
+    assert counts["progress"] == progress == sum(i % 9 for i in range(30))
+    assert set(Membership.objects.filter(clinic=clinic).values_list("role", flat=True)) == {"admin", "clinician"}
+    patient_zero = Patient.objects.get(user__username=seed.BENCH_LOGINS["patient"][0])
+    assert patient_zero.user.check_password(seed.BENCH_LOGINS["patient"][1])
+    assert not Patient.objects.get(label=seed._label(1)).user.has_usable_password()

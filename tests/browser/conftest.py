@@ -56,13 +56,19 @@ def context(browser, server):
     context.close()
 
 
-@pytest.fixture
-def page(context):
+def new_page(context):
+    """A page in this context that keeps its JavaScript errors in
+    `page.js_errors`, for tests to assert there were none."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.js_errors = errors
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(context):
+    return new_page(context)
 
 
 def wait_for_service_worker(page) -> None:

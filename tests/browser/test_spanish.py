@@ -12,7 +12,7 @@ import polib
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .conftest import PHONE, wait_for_service_worker
+from .conftest import PHONE, new_page, wait_for_service_worker
 from .server import ROOT
 
 pytestmark = pytest.mark.browser
@@ -31,11 +31,7 @@ def es_context(browser, server):
 
 @pytest.fixture
 def es_page(es_context):
-    page = es_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.js_errors = errors
-    return page
+    return new_page(es_context)
 
 
 def spanish_lessons(page) -> list[str]:

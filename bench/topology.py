@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,17 +303,7 @@ http {{
 
 def _wait_for_proxy(url: str, ca_file: Path, process: subprocess.Popen) -> None:
     context = ssl.create_default_context(cafile=str(ca_file))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("nginx exited during start-up")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2, context=context) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("nginx did not answer /healthz within 20 s")
+    wait_until_up(url, process, what="nginx", seconds=20, context=context)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -63,18 +64,22 @@ class Server:
         return result.stdout
 
 
-def wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_up(
+    url: str, process: subprocess.Popen, *, what: str = "the test server", seconds: float = 30,
+    context: ssl.SSLContext | None = None,
+) -> None:
+    """Wait until `url`/healthz answers 200; fail if `process` exits first."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the test server exited during start-up")
+            raise RuntimeError(f"{what} exited during start-up")
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2, context=context) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("the test server did not answer /healthz within 30 s")
+    raise RuntimeError(f"{what} did not answer /healthz within {seconds:g} s")
 
 
 @contextmanager

@@ -13,13 +13,14 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_axe_violations_on_lesson_pages(browser, server, scheme):
-    context = browser.new_context(base_url=server.url, color_scheme=scheme, **PHONE)
+def assert_no_axe_violations(browser, server, *, scheme: str, paths: list[str], phone: dict = PHONE) -> None:
+    """Open each page on a phone in this colour scheme, show one knowledge-check
+    answer where there is a check, and assert axe-core finds nothing."""
+    context = browser.new_context(base_url=server.url, color_scheme=scheme, **phone)
     page = context.new_page()
     axe = Axe()
     try:
-        for path in PAGES:
+        for path in paths:
             page.goto(path)
             if page.locator("[data-question]").count():
                 page.locator("[data-question]").first.locator("input:not([data-correct])").first.check()
@@ -27,6 +28,11 @@ def test_no_axe_violations_on_lesson_pages(browser, server, scheme):
             assert results.violations_count == 0, f"{path} ({scheme}):\n{results.generate_report()}"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_axe_violations_on_lesson_pages(browser, server, scheme):
+    assert_no_axe_violations(browser, server, scheme=scheme, paths=PAGES)
 
 
 def test_ios_visitors_get_add_to_home_screen_steps(browser, server):

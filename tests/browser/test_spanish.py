@@ -10,10 +10,10 @@ from pathlib import Path
 
 import polib
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from .conftest import PHONE, new_page, wait_for_service_worker
 from .server import ROOT
+from .test_accessibility import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -261,15 +261,5 @@ def test_the_craving_log_downloads_in_spanish(es_page):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_axe_violations_on_spanish_pages(browser, server, scheme):
-    context = browser.new_context(base_url=server.url, color_scheme=scheme, **SPANISH_PHONE)
-    page = context.new_page()
-    axe = Axe()
-    try:
-        for path in ["/es/", "/es/lessons/", "/es/lessons/dopamine-steps/", "/es/craving/", "/es/help/", "/es/me/"]:
-            page.goto(path)
-            if page.locator("[data-question]").count():
-                page.locator("[data-question]").first.locator("input:not([data-correct])").first.check()
-            results = axe.run(page)
-            assert results.violations_count == 0, f"{path} ({scheme}):\n{results.generate_report()}"
-    finally:
-        context.close()
+    paths = ["/es/", "/es/lessons/", "/es/lessons/dopamine-steps/", "/es/craving/", "/es/help/", "/es/me/"]
+    assert_no_axe_violations(browser, server, scheme=scheme, paths=paths, phone=SPANISH_PHONE)

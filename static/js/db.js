@@ -35,52 +35,69 @@ const UPGRADES = [
 export const DB_VERSION = UPGRADES.length;
 
 let opening = null;
+let letGoForGood = false;
 
-// The service worker only works on a database a page has made: opening one
-// that "remove Crest's data" has just deleted would make it anew.
-async function mayOpen() {
-  if (typeof document !== "undefined" || !indexedDB.databases) return true;
-  return (await indexedDB.databases()).some((db) => db.name === DB_NAME);
+// "Remove Crest's data from this phone" (wipe.js): this page closes the
+// database and never opens it again, so a write still on its way (a send
+// that was under way, a redraw) cannot make the database anew after it is
+// deleted. The next page load starts afresh.
+export async function letGo() {
+  letGoForGood = true;
+  const pending = opening;
+  opening = null;
+  const db = await pending?.catch(() => null);
+  db?.close();
 }
 
+// The service worker only works on a database a page has made. It never
+// makes one: if the database is not there (never made, or just deleted by
+// "remove Crest's data"), the upgrade is aborted, which leaves no database
+// behind. Checked inside the open request itself, so no delete can slip in
+// between a check and the open.
+const IN_WORKER = typeof document === "undefined";
+
 export function openDb() {
+  if (letGoForGood) return Promise.reject(new Error("Crest's data was removed from this phone"));
   if (opening) return opening;
   opening = new Promise((resolve, reject) => {
     if (!("indexedDB" in globalThis)) {
       reject(new Error("IndexedDB is not available"));
       return;
     }
-    mayOpen().then((allowed) => {
-      if (!allowed) {
-        reject(new Error("No Crest database on this phone"));
+    let request;
+    try {
+      request = indexedDB.open(DB_NAME, DB_VERSION);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    request.onupgradeneeded = (event) => {
+      const db = request.result;
+      if (IN_WORKER && event.oldVersion === 0) {
+        request.transaction.abort();
         return;
       }
-      let request;
-      try {
-        request = indexedDB.open(DB_NAME, DB_VERSION);
-      } catch (error) {
-        reject(error);
+      for (let version = event.oldVersion; version < DB_VERSION; version += 1) {
+        UPGRADES[version](db, request.transaction);
+      }
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      if (letGoForGood) {
+        db.close();
+        reject(new Error("Crest's data was removed from this phone"));
         return;
       }
-      request.onupgradeneeded = (event) => {
-        const db = request.result;
-        for (let version = event.oldVersion; version < DB_VERSION; version += 1) {
-          UPGRADES[version](db, request.transaction);
-        }
+      // Another tab (or a newer release, or a wipe) wants the database:
+      // step aside so it is not blocked; the next call opens it again.
+      db.onversionchange = () => {
+        db.close();
+        opening = null;
       };
-      request.onsuccess = () => {
-        const db = request.result;
-        // Another tab (or a newer release, or a wipe) wants the database:
-        // step aside so it is not blocked; the next call opens it again.
-        db.onversionchange = () => {
-          db.close();
-          opening = null;
-        };
-        resolve(db);
-      };
-      request.onerror = () => reject(request.error);
-      request.onblocked = () => reject(new Error("The database is busy in another tab"));
-    }, reject);
+      resolve(db);
+    };
+    request.onerror = () => reject(IN_WORKER && request.error?.name === "AbortError" ? new Error("No Crest database on this phone") : request.error);
+    request.onblocked = () => reject(new Error("The database is busy in another tab"));
   });
   opening.catch(() => { opening = null; });
   return opening;

@@ -55,6 +55,7 @@ export async function send({ now = false, force = false } = {}) {
     return null;
   }
   const result = await flush({ now, force }).catch(() => ({ state: "failed" }));
+  if (wiped) return null; // a send under way when the data was removed
   lastState = result.state;
   clearTimeout(retryTimer);
   if (result.nextTryAt && !["signed-out", "other-account"].includes(result.state)) {

@@ -4,7 +4,7 @@
 // (the service worker is unregistered too, and installs afresh on the next
 // visit). Two taps, so nobody wipes their log by accident. The card also
 // says whether the browser has agreed to keep the data (storage.js).
-import { DB_NAME } from "./db.js";
+import { DB_NAME, letGo } from "./db.js";
 import { gettext } from "./i18n.js";
 import { askToKeep, isKept } from "./storage.js";
 
@@ -84,7 +84,8 @@ if (root) {
   });
   root.querySelector("[data-wipe-yes]").addEventListener("click", async () => {
     confirmRow.hidden = true;
-    window.dispatchEvent(new Event("crest:wiped")); // sync.js lets go of the database
+    window.dispatchEvent(new Event("crest:wiped")); // sync.js stops sending and redrawing
+    await letGo(); // nothing on this page opens the database again
     clearLocalStorage();
     await clearCaches();
     try {

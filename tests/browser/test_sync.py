@@ -220,7 +220,13 @@ def test_anonymous_use_sends_nothing(context, page, server):
     assert page.js_errors == []
 
 
+DATABASES = "() => indexedDB.databases().then(list => list.map(d => d.name))"
+
+
 def test_wiping_the_phone_clears_the_outbox_and_crests_caches(context, page, server):
+    """A send under way when the person removes Crest's data must not make
+    the database anew when its answer arrives (seen in CI: the wipe said
+    "Done" and the "crest" database was back)."""
     name = f"wipe-{secrets.token_hex(3)}"
     password = make_patients(server, name)
     sign_in(page, name, password)
@@ -229,16 +235,46 @@ def test_wiping_the_phone_clears_the_outbox_and_crests_caches(context, page, ser
     wait_for_service_worker(page)
     context.set_offline(True)
     finish_lesson(page, "two-forces")
-    assert len(page.evaluate(OUTBOX)) == 1
+    [item] = page.evaluate(OUTBOX)
     context.set_offline(False)
-    context.route("**/api/v1/sync", lambda route: route.abort())  # keep it waiting
+    held = []
+    context.route("**/api/v1/sync", lambda route: held.append(route))  # the send waits, unanswered
     page.goto("/me/")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the /me/ page did not try to send its waiting item"
     page.locator("[data-wipe-start]").click()
     page.locator("[data-wipe-yes]").click()
     page.locator("[data-wipe-status]").filter(has_text="Done").wait_for()
-    assert page.evaluate("() => indexedDB.databases().then(list => list.map(d => d.name))") == []
+    # Now the send's answer arrives: the page must not write it anywhere.
+    body = json.dumps({"results": [{"id": item["id"], "status": "stored", "errors": {}}]})
+    for route in held:  # the page's request, and the service worker's on its behalf
+        route.fulfill(status=200, content_type="application/json", body=body)
+    for _ in range(20):  # a write would follow the answer within a few ticks
+        assert page.evaluate(DATABASES) == []
+        page.wait_for_timeout(100)
     assert page.evaluate("() => caches.keys()") == []
     assert on_server(server, name)[name]["items"] == []
+
+
+def test_the_service_worker_never_makes_the_database(context, page):
+    """Background Sync runs the outbox in the service worker: on a phone
+    whose Crest data was removed (or never stored), it finds nothing to send
+    and leaves no database behind."""
+    page.goto("/")
+    wait_for_service_worker(page)
+    assert page.evaluate(DATABASES) == ["crest"]  # the page made it
+    page.evaluate("""() => new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase("crest");
+      request.onsuccess = resolve;
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("blocked"));
+    })""")
+    [worker] = context.service_workers
+    assert worker.evaluate("() => CrestOutbox.flush({ now: true }).then((result) => result.state)") == "idle"
+    assert page.evaluate(DATABASES) == []
 
 
 def test_a_quiz_legend_sits_inside_its_card_on_a_phone(page):

@@ -2,6 +2,8 @@
 signal): staff get a working day on every way in, patients stay for weeks."""
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
@@ -43,3 +45,38 @@ def test_patients_stay_signed_in_for_weeks_however_they_sign_in(client, settings
     joined.post(invite.get_join_url(), {"username": "maple-heron-555", "passphrase": "quiet-river-morning-lamp"})
     assert joined.session["_auth_user_id"]
     assert joined.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+
+def _session_updates_fail(execute, sql, params, many, context):
+    if sql.lstrip().upper().startswith("UPDATE") and "django_session" in sql:
+        raise OperationalError("server closed the connection unexpectedly")
+    return execute(sql, params, many, context)
+
+
+def test_a_database_dropping_while_a_sign_in_saves_its_session_answers_503_not_400():
+    """Django reads any failed session update as "the session was deleted in
+    another request" (400). A database out of reach is not that: the person
+    should see the 503 page that says to try again, like every other
+    request that cannot reach the database."""
+    make_patient(username="pat-drop")
+    phone = Client(raise_request_exception=False)
+    with connection.execute_wrapper(_session_updates_fail):
+        response = phone.post(reverse("accounts:login"), {"username": "pat-drop", "password": PASSWORD})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+def test_a_session_deleted_by_another_request_is_still_a_400():
+    """The case Django's 400 is for: the session went (signed out in another
+    tab) while this request was running."""
+    make_patient(username="pat-gone")
+    phone = Client(raise_request_exception=False)
+
+    def sign_out_elsewhere_first(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("UPDATE") and "django_session" in sql:
+            Session.objects.all().delete()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(sign_out_elsewhere_first):
+        response = phone.post(reverse("accounts:login"), {"username": "pat-gone", "password": PASSWORD})
+    assert response.status_code == 400

@@ -56,18 +56,24 @@ def _assignment_json(a: Assignment) -> dict:
     }
 
 
+def _language_of(request: HttpRequest) -> str:
+    """The API has one address in every language (no /es/ prefix, so Django
+    would answer in English): `?lang=es` from the page that asks, else the
+    language the person chose (the cookie), else the phone's own."""
+    language = request.GET.get("lang")
+    if language in dict(settings.LANGUAGES):
+        return language
+    return translation.get_language_from_request(request)
+
+
 @never_cache
 @require_safe
 def me(request: HttpRequest) -> JsonResponse:
     """Always 200: anonymous people get {"signed_in": false}, so a page just
-    keeps its clinic blocks hidden and the phone sends nothing. The API has
-    one address in every language; `?lang=es` gives the lesson titles and
-    links in the language of the page that asks."""
-    language = request.GET.get("lang")
-    if language in dict(settings.LANGUAGES):
-        with translation.override(language):
-            return _me(request)
-    return _me(request)
+    keeps its clinic blocks hidden and the phone sends nothing. Lesson titles
+    and links come in the language of the page that asks."""
+    with translation.override(_language_of(request)):
+        return _me(request)
 
 
 def _me(request: HttpRequest) -> JsonResponse:
@@ -133,7 +139,9 @@ def sync_batch(request: HttpRequest) -> JsonResponse:
     except JsonBodyError as bad:
         return _error(bad.status, bad.message)
     try:
-        results = sync.sync_items_apply(patient=patient, items=items)
+        # The phone shows a rejected item's reasons to the person: in their language.
+        with translation.override(_language_of(request)):
+            results = sync.sync_items_apply(patient=patient, items=items)
     except OperationalError:
         # The database is busy (SQLite's lock wait ran out, a PostgreSQL
         # deadlock or restart): nothing is lost, items already kept answer

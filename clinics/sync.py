@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from craving.choices import OUTCOME_LABELS, TOOL_LABELS, TRIGGER_KINDS
 from lessons.models import Lesson
@@ -101,18 +102,18 @@ def echo_id(raw: object) -> str | None:
 
 def _when(value: object, now: datetime, errors: dict) -> datetime | None:
     if not isinstance(value, str) or len(value) > 40:
-        errors["at"] = "Give the time as an ISO-8601 string with a time zone, e.g. 2026-03-01T21:15:00Z."
+        errors["at"] = _("Give the time as an ISO-8601 string with a time zone, such as 2026-03-01T21:15:00Z.")
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        errors["at"] = "Give the time as an ISO-8601 string with a time zone, e.g. 2026-03-01T21:15:00Z."
+        errors["at"] = _("Give the time as an ISO-8601 string with a time zone, such as 2026-03-01T21:15:00Z.")
         return None
     if moment.tzinfo is None:
-        errors["at"] = "The time needs a time zone (Z or an offset such as +01:00)."
+        errors["at"] = _("The time needs a time zone (Z or an offset such as +01:00).")
         return None
     if not EARLIEST <= moment <= now + CLOCK_SKEW:
-        errors["at"] = "The time is not a plausible moment for this item."
+        errors["at"] = _("Its time is not possible. Check the date and time on this phone.")
         return None
     return moment
 
@@ -121,7 +122,7 @@ def _rating(name: str, value: object, errors: dict) -> int | None:
     if value is None:
         return None
     if not _is_int(value) or not 0 <= value <= 10:
-        errors[name] = "A whole number from 0 to 10, or null."
+        errors[name] = _("A whole number from 0 to 10, or null.")
         return None
     return value
 
@@ -130,7 +131,7 @@ def _choice(name: str, value: object, allowed: dict, errors: dict) -> str:
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or value not in allowed:
-        errors[name] = f"One of: {', '.join(sorted(allowed))}; or null."
+        errors[name] = _("One of: %(choices)s; or null.") % {"choices": ", ".join(sorted(allowed))}
         return ""
     return value
 
@@ -141,24 +142,25 @@ def _triggers(value: object, errors: dict) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, dict):
-        errors["triggers"] = "An object of lists, by kind: " + ", ".join(TRIGGER_KINDS) + "."
+        errors["triggers"] = _("An object of lists, by kind: %(kinds)s.") % {"kinds": ", ".join(TRIGGER_KINDS)}
         return []
     labels: list[str] = []
     for kind, chosen in value.items():
         allowed = TRIGGER_KINDS.get(kind)
         if allowed is None:
-            errors["triggers"] = f"Unknown kind of trigger. Kinds: {', '.join(TRIGGER_KINDS)}."
+            errors["triggers"] = _("Unknown kind of trigger. Kinds: %(kinds)s.") % {"kinds": ", ".join(TRIGGER_KINDS)}
             return []
         if not isinstance(chosen, list) or not all(isinstance(label, str) for label in chosen):
-            errors["triggers"] = f"triggers.{kind} must be a list of labels."
+            errors["triggers"] = _("triggers.%(kind)s must be a list of labels.") % {"kind": kind}
             return []
         unknown = [label for label in chosen if label not in allowed]
         if unknown:
-            errors["triggers"] = f"Unknown {kind} trigger: {unknown[0][:80]}."
+            message = _("This version of Crest does not know the trigger “%(label)s”.")
+            errors["triggers"] = message % {"label": unknown[0][:80]}
             return []
         labels += [label for label in chosen if label not in labels]
     if len(labels) > MAX_TRIGGERS:
-        errors["triggers"] = "Too many triggers."
+        errors["triggers"] = _("Too many triggers.")
         return []
     return labels
 
@@ -167,7 +169,7 @@ def item_parse(raw: object, *, lessons: dict[str, Lesson], now: datetime) -> Les
     """Check one item from the batch; ItemInvalid says what is wrong with it,
     field by field, in words the phone can show."""
     if not isinstance(raw, dict):
-        raise ItemInvalid({"item": "Each item must be a JSON object."})
+        raise ItemInvalid({"item": _("Each item must be a JSON object.")})
     errors: dict[str, str] = {}
     item_id = None
     raw_id = raw.get("id")
@@ -176,31 +178,31 @@ def item_parse(raw: object, *, lessons: dict[str, Lesson], now: datetime) -> Les
             raise ValueError
         item_id = uuid.UUID(raw_id)
     except ValueError:
-        errors["id"] = "A UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b."
+        errors["id"] = _("A UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b.")
     kind = raw.get("type")
     if kind not in FIELDS:
-        errors["type"] = f"One of: {', '.join(FIELDS)}."
+        errors["type"] = _("One of: %(types)s.") % {"types": ", ".join(FIELDS)}
         raise ItemInvalid(errors)
     for name in raw:
         if name not in FIELDS[kind]:
-            errors[str(name)[:40]] = "Unknown field."
+            errors[str(name)[:40]] = _("Unknown field.")
     at = _when(raw.get("at"), now, errors)
 
     if kind == LESSON:
         slug = raw.get("lesson")
         lesson = lessons.get(slug) if isinstance(slug, str) else None
         if lesson is None:
-            errors["lesson"] = "No such lesson."
+            errors["lesson"] = _("Crest no longer has this lesson.")
         score, total = raw.get("score"), raw.get("total")
         if (score is None) != (total is None):
-            errors["score"] = "score and total go together: both numbers, or both null."
+            errors["score"] = _("score and total go together: both numbers, or both null.")
         elif score is not None:
             if not (_is_int(score) and _is_int(total)):
-                errors["score"] = "score and total must be whole numbers."
+                errors["score"] = _("score and total must be whole numbers.")
             elif not 0 <= score <= total:
-                errors["score"] = "score must be between 0 and total."
+                errors["score"] = _("score must be between 0 and total.")
             elif lesson is not None and total != lesson.quiz_total:
-                errors["total"] = "total does not match this lesson's check."
+                errors["total"] = _("The lesson’s questions have changed since you answered them.")
         if errors:
             raise ItemInvalid(errors)
         return LessonCompleted(id=item_id, at=at, lesson=lesson, score=score, total=total)
@@ -214,7 +216,7 @@ def item_parse(raw: object, *, lessons: dict[str, Lesson], now: datetime) -> Les
     if note is None:
         note = ""
     elif not isinstance(note, str) or len(note) > NOTE_MAX_CHARS:
-        errors["note"] = f"Text of at most {NOTE_MAX_CHARS} characters, or null."
+        errors["note"] = _("A note of at most %(n)s characters, or null.") % {"n": NOTE_MAX_CHARS}
     if errors:
         raise ItemInvalid(errors)
     return CravingLogged(
@@ -267,7 +269,7 @@ def _keep(patient: Patient, item: LessonCompleted | CravingLogged, answer_id: st
     if owner is not None:
         if owner == patient.pk:
             return Result(answer_id, DUPLICATE)
-        return Result(answer_id, REJECTED, {"id": "This id is already in use. Send the item with a new id."})
+        return Result(answer_id, REJECTED, {"id": _("This id is already in use. Send the item with a new id.")})
     if isinstance(item, LessonCompleted):
         _lesson_completed(patient, item)
     else:

@@ -101,11 +101,23 @@ def test_a_batch_is_answered_item_by_item_in_order(phone, patient):
     assert CravingSummary.objects.filter(patient=patient).count() == 1
 
 
+def test_a_rejected_item_says_why_in_the_phones_language(phone, patient, settings):
+    """The phone shows the reasons to the person: a Spanish phone (by its
+    language, or by the choice it keeps in the language cookie) reads them
+    in Spanish."""
+    item = {**lesson_item(course_lesson(0)), "lesson": "no-such-lesson"}
+    by_browser = results(post_sync(phone, [item], HTTP_ACCEPT_LANGUAGE="es"))
+    assert by_browser[0]["errors"] == {"lesson": "Crest ya no tiene esta lección."}
+    phone.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    by_choice = results(post_sync(phone, [{**item, "id": str(uuid.uuid4())}], HTTP_ACCEPT_LANGUAGE="en"))
+    assert by_choice[0]["errors"] == {"lesson": "Crest ya no tiene esta lección."}
+
+
 def test_valid_items_are_kept_when_others_in_the_batch_are_rejected(phone, patient):
     good, bad = lesson_item(course_lesson(0)), {**lesson_item(course_lesson(0)), "lesson": "no-such-lesson"}
     answer = results(post_sync(phone, [bad, good, "not an object"]))
     assert [r["status"] for r in answer] == ["rejected", "stored", "rejected"]
-    assert answer[0]["errors"] == {"lesson": "No such lesson."}
+    assert answer[0]["errors"] == {"lesson": "Crest no longer has this lesson."}
     assert answer[2]["id"] is None and "item" in answer[2]["errors"]
     assert SyncedItem.objects.count() == 1
 
@@ -166,7 +178,8 @@ def test_an_unassigned_lesson_counts_and_an_overdue_one_done_offline_in_time_is_
 
 def test_another_clinics_own_lesson_is_no_such_lesson(phone):
     theirs = make_lesson(clinic=make_clinic())
-    assert results(post_sync(phone, [lesson_item(theirs)]))[0]["errors"] == {"lesson": "No such lesson."}
+    [answer] = results(post_sync(phone, [lesson_item(theirs)]))
+    assert answer["errors"] == {"lesson": "Crest no longer has this lesson."}
 
 
 @pytest.mark.parametrize(

@@ -58,4 +58,4 @@ def test_progress_on_it_counts_for_its_clinic_only(client, clinic_lesson):
     assert LessonProgress.objects.get(patient=mine).completed_at is not None
     client.force_login(make_patient().user)
     [result] = post_sync(client, [lesson_item(clinic_lesson)]).json()["results"]
-    assert result["status"] == "rejected" and result["errors"] == {"lesson": "No such lesson."}
+    assert result["status"] == "rejected" and result["errors"] == {"lesson": "Crest no longer has this lesson."}

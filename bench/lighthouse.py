@@ -45,7 +45,11 @@ MEDIAN_RUN = Path(__file__).with_name("median-run.mjs")
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 
 
-def run(url: str, report: Path) -> dict:
+def run(url: str, report: Path, attempts: int = 3) -> dict:
+    """One Lighthouse run. A run Lighthouse itself could not complete (a
+    runtime error such as NO_NAVSTART, "Please run Lighthouse again") is
+    tried again, up to `attempts` times in all: that is the tool failing,
+    not the page. A page that breaks every attempt still fails."""
     command = [
         str(LIGHTHOUSE),
         url,
@@ -57,8 +61,14 @@ def run(url: str, report: Path) -> dict:
         "--quiet",
     ]
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", CHROMIUM)}
-    subprocess.run(command, check=True, env=env, cwd=ROOT)
-    return json.loads(report.read_text())
+    for attempt in range(1, attempts + 1):
+        report.unlink(missing_ok=True)  # never judge an older run's report
+        done = subprocess.run(command, env=env, cwd=ROOT)
+        result = json.loads(report.read_text()) if done.returncode == 0 and report.exists() else {}
+        if result and not result.get("runtimeError"):
+            return result
+        print(f"{url}: Lighthouse could not complete this run (attempt {attempt} of {attempts})")
+    raise RuntimeError(f"Lighthouse could not complete a run of {url} in {attempts} attempts")
 
 
 def representative(reports: list[Path]) -> int:

@@ -67,9 +67,11 @@ PASSPHRASE_LEFT_OUT = frozenset(
 @cache
 def passphrase_words() -> tuple[str, ...]:
     """The EFF large wordlist (7,776 words made for passphrases; shipped by
-    xkcdpass, CC BY 3.0), less PASSPHRASE_LEFT_OUT."""
+    xkcdpass, CC BY 3.0), less PASSPHRASE_LEFT_OUT and its four hyphenated
+    words ("yo-yo", "t-shirt"...): the words are joined with hyphens, and a
+    suggestion must read as the words it is made of."""
     text = files("xkcdpass").joinpath("static", "eff-long").read_text(encoding="utf-8")
-    return tuple(word for word in text.split() if word not in PASSPHRASE_LEFT_OUT)
+    return tuple(word for word in text.split() if word.isalpha() and word not in PASSPHRASE_LEFT_OUT)
 
 
 def passphrase_suggest(*, words: int = 4) -> str:

@@ -46,6 +46,12 @@ def test_suggestions_are_four_words_from_the_eff_large_wordlist():
         validate_password("-".join(words))
 
 
+def test_suggested_words_are_letters_only_so_a_suggestion_reads_as_four_words():
+    # The EFF list has "yo-yo", "t-shirt", "drop-down" and "felt-tip": joined
+    # with hyphens they made suggestions like "yo-yo-motor-coherence-nervy".
+    assert all(word.isalpha() for word in passphrase_words())
+
+
 def test_suggestions_leave_out_words_about_drugs_and_treatment():
     for word in ("relapse", "junkie", "rehab", "dose", "craving", "clean", "prison"):
         assert word not in passphrase_words()

@@ -194,6 +194,7 @@ def invite_redeem(*, code: str, username: str, password: str, language: str = ""
     except IntegrityError as error:
         raise ValueError(gettext("That username is taken. Please choose another.")) from error
     patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label, language=language)
+    Patient.objects.filter(pk=patient.pk).refresh_progress()
     Invite.objects.filter(pk=invite.pk).update(patient=patient)
     audit_record(actor=user, clinic=invite.clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient)
     return patient
@@ -243,6 +244,7 @@ def assignments_create(
             patient=patient,
             detail=f"{', '.join(lesson.slug for lesson in lessons)} due {due_date.isoformat()}",
         )
+    Patient.objects.filter(pk__in=[patient.pk for patient in patients]).refresh_progress()
     return result
 
 
@@ -251,6 +253,7 @@ def assignment_change_due(*, clinician: User, assignment: Assignment, due_date: 
     old = assignment.due_date
     assignment.due_date = due_date
     assignment.save(update_fields=["due_date"])
+    Patient.objects.filter(pk=assignment.patient_id).refresh_progress()
     audit_record(
         actor=clinician,
         clinic=assignment.patient.clinic,
@@ -267,6 +270,7 @@ def assignment_withdraw(*, clinician: User, assignment: Assignment) -> Assignmen
     if assignment.withdrawn_at is None:
         assignment.withdrawn_at = timezone.now()
         assignment.save(update_fields=["withdrawn_at"])
+        Patient.objects.filter(pk=assignment.patient_id).refresh_progress()
         audit_record(
             actor=clinician,
             clinic=assignment.patient.clinic,
@@ -337,9 +341,12 @@ def _sharing_change(patient: Patient, name: str, *, share: bool, language: str =
         patient.language = language if share else ""
         fields.append("language")
     patient.save(update_fields=fields)
-    if not share:
-        if name == "lessons":
+    if name == "lessons":
+        if not share:
             LessonProgress.objects.filter(patient=patient).delete()
+        # Not shared, nothing is done or overdue as far as the clinic knows.
+        Patient.objects.filter(pk=patient.pk).refresh_progress()
+    if not share:
         if name == "notes":
             CravingSummary.objects.filter(patient=patient).exclude(note="").update(note="")
         if category.synced_type:

@@ -8,7 +8,22 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Case, CharField, Count, Exists, IntegerField, Max, Min, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -269,12 +284,12 @@ class AssignmentQuerySet(models.QuerySet):
 
     def with_completion(self) -> "AssignmentQuerySet":
         """Annotate the patient's completion of the assigned lesson (date,
-        score, total) in the same query, instead of one lookup per row."""
-        progress = LessonProgress.objects.filter(patient=OuterRef("patient"), lesson=OuterRef("lesson"))
+        score, total), joined in the same query (at most one LessonProgress
+        per patient and lesson) instead of one lookup per row."""
         return self.annotate(
-            completed_at=Subquery(progress.values("completed_at")[:1]),
-            score=Subquery(progress.values("score")[:1]),
-            total=Subquery(progress.values("total")[:1]),
+            completion=FilteredRelation("patient__progress", condition=Q(patient__progress__lesson=F("lesson")))
+        ).annotate(
+            completed_at=F("completion__completed_at"), score=F("completion__score"), total=F("completion__total")
         )
 
     def with_status(self, *, today: date) -> "AssignmentQuerySet":

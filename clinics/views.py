@@ -17,7 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -285,8 +285,8 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
 def export_csv(request: HttpRequest) -> HttpResponse:
     """A POST (with CSRF): it writes audit rows, so a GET (a prefetch, a
     link opened by someone else's page) must never produce it."""
-    body = services.progress_export_csv(clinic=request.clinic, actor=request.user)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    lines = services.progress_export_csv(clinic=request.clinic, actor=request.user)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = f"crest-{request.clinic.slug}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -264,7 +264,7 @@ def test_export_lists_only_this_clinics_active_assignments_and_is_audited():
     make_assignment(patient=mine, lesson=course_lesson(1), withdrawn_at=timezone.now())
     make_assignment(patient=theirs, lesson=lesson)
     make_progress(patient=mine, lesson=lesson, done=True, score=2, total=3)
-    rows = list(csv.reader(io.StringIO(services.progress_export_csv(clinic=clinic, actor=clinician))))
+    rows = list(csv.reader(io.StringIO("".join(services.progress_export_csv(clinic=clinic, actor=clinician)))))
     assert rows[0] == services.CSV_HEADER
     assert len(rows) == 2
     assert rows[1][0] == "'=HYPERLINK(1)"  # not run as a formula by a spreadsheet

@@ -193,8 +193,8 @@ def invite_redeem(*, code: str, username: str, password: str, language: str = ""
             user.save()
     except IntegrityError as error:
         raise ValueError(gettext("That username is taken. Please choose another.")) from error
+    # A new patient has nothing assigned: the stored progress's defaults are its count.
     patient = Patient.objects.create(user=user, clinic=invite.clinic, label=invite.label, language=language)
-    Patient.objects.filter(pk=patient.pk).refresh_progress()
     Invite.objects.filter(pk=invite.pk).update(patient=patient)
     audit_record(actor=user, clinic=invite.clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient)
     return patient

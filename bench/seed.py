@@ -14,7 +14,8 @@ What it makes (deterministic, so two runs give the same rows):
   of today, so the dashboard's "overdue" and "not started" filters match
   real fractions;
 - patient i has completed the first i mod 9 of their lessons (about 200,000
-  progress rows), with quiz scores.
+  progress rows), with quiz scores;
+- each patient's stored progress recounted (PatientQuerySet.refresh_progress).
 
 Rows go in with bulk_create in batches, in one transaction, then ANALYZE so
 the planner sees the real sizes. `seeded_database()` (used by
@@ -120,6 +121,8 @@ def seed() -> dict:
             counts["patients"] += len(patients)
             counts["assignments"] += len(assignments)
             counts["progress"] += len(progress)
+        # bulk_create bypasses the services: recount the stored progress once.
+        Patient.objects.filter(clinic=clinic).refresh_progress()
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -126,7 +126,16 @@ class PatientQuerySet(models.QuerySet):
         """Recount these patients' stored progress (assigned_count, done_count,
         earliest_due_not_done) from their assignments' statuses, in one UPDATE.
         Every write that changes an assignment, a completion or the sharing of
-        progress calls it, in the same transaction. Returns the rows updated."""
+        progress calls it, after its writes. Returns the rows updated."""
+        with transaction.atomic(using=self.db):
+            # Lock the rows first: the UPDATE's snapshot is then taken once a
+            # concurrent writer to the same patient has committed (PostgreSQL's
+            # READ COMMITTED takes one per statement), so of two writers the
+            # second to recount sees both writes.
+            list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            return self._progress_recount()
+
+    def _progress_recount(self) -> int:
         # Done or not does not depend on the day: any day gives the same split.
         statuses = Assignment.objects.filter(patient=OuterRef("pk")).active().with_status(today=date.today())
         not_done = (

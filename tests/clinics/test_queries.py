@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinics import services
 from tests.factories import (
     course_lesson,
     make_assignment,
@@ -139,8 +140,6 @@ def test_export_makes_the_same_number_of_queries_for_5_and_50_patients(client):
 def test_export_reads_in_chunks_as_it_streams(client, monkeypatch):
     """Memory stays flat: rows come from the database a chunk at a time
     while the response is read, not all at once before it starts."""
-    from clinics import services
-
     monkeypatch.setattr(services, "EXPORT_CHUNK", 10)
     clinic = clinic_with_patients(50)
     client.force_login(make_staff(clinic=clinic))

@@ -54,8 +54,9 @@ PUBLIC_PAGES = ["/", "/lessons/", "/craving/", "/help/", "/offline/", "/servicew
 # The clinic at scale, with the dashboard's own parameters (clinics.views.dashboard:
 # ?show=overdue|not_started, ?q= a part of a label, ?page=; 25 a page, so page
 # 1,000 is the 25,000th patient on). {patient_pk} is a patient in the middle
-# of the seeded clinic. One connection for the CSV: each export reads every
-# patient, and four at once would only measure the queue.
+# of the seeded clinic. The CSV is a POST (it writes audit rows), with the
+# CSRF token; one connection for it: each export reads every patient, and
+# four at once would only measure the queue.
 CLINIC_ROWS = [
     load.Target("dashboard, first page", "/clinic/", role="clinician"),
     load.Target("dashboard, filter overdue", "/clinic/?show=overdue", role="clinician"),
@@ -63,7 +64,7 @@ CLINIC_ROWS = [
     load.Target("dashboard, search", "/clinic/?q=04213", role="clinician"),
     load.Target("dashboard, page 1,000", "/clinic/?page=1000", role="clinician"),
     load.Target("patient page", "/clinic/patients/{patient_pk}/", role="clinician"),
-    load.Target("CSV export (50,000 patients)", "/clinic/export.csv", role="admin", connections=1),
+    load.Target("CSV export (50,000 patients)", "/clinic/export.csv", role="admin", connections=1, lua="post.lua"),
     load.Target("POST /api/v1/sync, 50 items", "/api/v1/sync", role="patient", lua="sync.lua"),
 ]
 

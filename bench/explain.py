@@ -98,9 +98,9 @@ def _targets() -> list[dict]:
     from .__main__ import CLINIC_ROWS
 
     return [
-        {"name": row.name, "path": row.path, "role": row.role, "method": "post" if "export" in row.path else "get"}
+        {"name": row.name, "path": row.path, "role": row.role, "method": "get" if row.lua is None else "post"}
         for row in CLINIC_ROWS
-        if row.lua is None
+        if row.lua != "sync.lua"
     ]
 
 

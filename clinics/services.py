@@ -527,22 +527,27 @@ def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = Non
 
 
 def _csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
+    """The CSV in pieces of EXPORT_CHUNK lines: one write to the socket per
+    piece, not per line (400,000 small writes take longer than the query)."""
     writer = csv.writer(_Line())
-    yield writer.writerow(CSV_HEADER)
+    lines = [writer.writerow(CSV_HEADER)]
     for label, slug, due_date, status, completed_at, score, total, note in rows:
+        if len(lines) >= EXPORT_CHUNK:
+            yield "".join(lines)
+            lines = []
         shared = status != Assignment.Status.NOT_SHARED
-        yield writer.writerow(
-            [
-                _csv_safe(label),
-                slug,
-                due_date.isoformat(),
-                status,
-                completed_at.isoformat() if shared and completed_at else "",
-                "" if not shared or score is None else score,
-                "" if not shared or total is None else total,
-                _csv_safe(note),
-            ]
-        )
+        row = [
+            _csv_safe(label),
+            slug,
+            due_date.isoformat(),
+            status,
+            completed_at.isoformat() if shared and completed_at else "",
+            "" if not shared or score is None else score,
+            "" if not shared or total is None else total,
+            _csv_safe(note),
+        ]
+        lines.append(writer.writerow(row))
+    yield "".join(lines)
 
 
 def _audit_each_patient(patients: models.QuerySet, *, actor: User, clinic: Clinic, action: str, detail: str) -> None:

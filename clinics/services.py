@@ -492,7 +492,7 @@ def _csv_safe(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-EXPORT_CHUNK = 2_000  # rows per fetch: memory stays flat however many patients
+EXPORT_CHUNK = 2_000  # rows per fetch and lines per piece sent: memory stays flat however many patients
 
 
 class _Line:

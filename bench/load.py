@@ -27,6 +27,7 @@ class Target:
     lua_env: dict = field(default_factory=dict)
     role: str | None = None  # who signs in first (bench.seed.BENCH_LOGINS)
     connections: int | None = None  # instead of the run's number
+    seconds: int | None = None  # at least this long a run (a response slower than the run's seconds)
 
 
 @dataclass
@@ -70,8 +71,9 @@ def parse_wrk(output: str) -> Result:
 
 
 def run_wrk(base_url: str, target: Target, *, seconds: int, connections: int) -> Result:
+    seconds = max(seconds, target.seconds or 0)
     command = [wrk_path(), "-t1", f"-c{target.connections or connections}", f"-d{seconds}s", "--latency"]
-    command += ["--timeout", "10s"]
+    command += ["--timeout", f"{max(10, seconds)}s"]
     for name, value in target.headers.items():
         command += ["-H", f"{name}: {value}"]
     env = None

@@ -24,6 +24,25 @@ class AuditedPatientAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+class RecountsProgressAdmin(AuditedPatientAdmin):
+    """Assignments and lesson progress edited in the admin: the patients'
+    stored progress (PatientQuerySet.refresh_progress) is recounted, the old
+    patient's too when a row moves to another."""
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        Patient.objects.filter(pk__in={obj.patient_id, form.initial.get("patient")} - {None}).refresh_progress()
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        Patient.objects.filter(pk=obj.patient_id).refresh_progress()
+
+    def delete_queryset(self, request, queryset) -> None:
+        patient_ids = set(queryset.values_list("patient_id", flat=True))
+        super().delete_queryset(request, queryset)
+        Patient.objects.filter(pk__in=patient_ids).refresh_progress()
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -67,7 +86,7 @@ class InviteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(AuditedPatientAdmin):
+class AssignmentAdmin(RecountsProgressAdmin):
     list_display = ["patient", "lesson", "due_date", "withdrawn_at"]
     list_filter = ["patient__clinic", "lesson"]
     list_select_related = ["patient", "lesson"]
@@ -75,7 +94,7 @@ class AssignmentAdmin(AuditedPatientAdmin):
 
 
 @admin.register(LessonProgress)
-class LessonProgressAdmin(AuditedPatientAdmin):
+class LessonProgressAdmin(RecountsProgressAdmin):
     list_display = ["patient", "lesson", "completed_at", "score", "total"]
     list_select_related = ["patient", "lesson"]
     raw_id_fields = ["patient"]

@@ -298,3 +298,4 @@ def _lesson_completed(patient: Patient, item: LessonCompleted) -> None:
     if changed:
         progress.updated_at = timezone.now()
         progress.save()
+        Patient.objects.filter(pk=patient.pk).refresh_progress()

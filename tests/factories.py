@@ -86,18 +86,24 @@ def course_lesson(index: int = 0) -> Lesson:
 def make_assignment(
     *, patient: Patient, lesson: Lesson | None = None, due_date: date | None = None, **kwargs
 ) -> Assignment:
-    return Assignment.objects.create(
+    """Written directly, then the patient's stored progress recounted, as the services do."""
+    assignment = Assignment.objects.create(
         patient=patient,
         lesson=lesson or course_lesson(),
         due_date=due_date or timezone.localdate() + timedelta(days=7),
         **kwargs,
     )
+    Patient.objects.filter(pk=patient.pk).refresh_progress()
+    return assignment
 
 
 def make_progress(*, patient: Patient, lesson: Lesson, done: bool = True, score=None, total=None) -> LessonProgress:
-    return LessonProgress.objects.create(
+    """Written directly, then the patient's stored progress recounted, as clinics.sync does."""
+    progress = LessonProgress.objects.create(
         patient=patient, lesson=lesson, completed_at=timezone.now() if done else None, score=score, total=total
     )
+    Patient.objects.filter(pk=patient.pk).refresh_progress()
+    return progress
 
 
 # --- Second factor ------------------------------------------------------------

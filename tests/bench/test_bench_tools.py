@@ -45,6 +45,8 @@ def test_the_seed_makes_a_clinic_of_patients_with_eight_assignments_each(monkeyp
     progress = LessonProgress.objects.filter(patient__clinic=clinic).count()
     assert counts["progress"] == progress == sum(i % 9 for i in range(30))
     assert set(Membership.objects.filter(clinic=clinic).values_list("role", flat=True)) == {"admin", "clinician"}
+    assert Patient.objects.filter(clinic=clinic, assigned_count=seed.ASSIGNMENTS_EACH).count() == 30
+    assert Patient.objects.filter(clinic=clinic, done_count__gt=0).exists()
     patient_zero = Patient.objects.get(user__username=seed.BENCH_LOGINS["patient"][0])
     assert patient_zero.user.check_password(seed.BENCH_LOGINS["patient"][1])
     assert not Patient.objects.get(label=seed._label(1)).user.has_usable_password()

@@ -238,8 +238,10 @@ def test_with_progress_counts_assigned_done_and_overdue_per_patient():
     assert (rows["idle"].assigned_count, rows["idle"].done_count, rows["idle"].overdue_count) == (1, 0, 0)
     assert (rows["none"].assigned_count, rows["none"].done_count, rows["none"].overdue_count) == (0, 0, 0)
     assert rows["busy"].last_activity is not None and rows["none"].last_activity is None
-    base = Patient.objects.for_clinic(clinic).with_progress(today=today)
-    assert [p.label for p in base.overdue()] == ["busy"]
+    assert rows["busy"].earliest_due_not_done == today - timedelta(days=1)
+    assert rows["idle"].earliest_due_not_done == today and rows["none"].earliest_due_not_done is None
+    base = Patient.objects.for_clinic(clinic)
+    assert [p.label for p in base.overdue(today=today)] == ["busy"]
     assert [p.label for p in base.not_started()] == ["idle"]
 
 
@@ -262,7 +264,7 @@ def test_export_lists_only_this_clinics_active_assignments_and_is_audited():
     make_assignment(patient=mine, lesson=course_lesson(1), withdrawn_at=timezone.now())
     make_assignment(patient=theirs, lesson=lesson)
     make_progress(patient=mine, lesson=lesson, done=True, score=2, total=3)
-    rows = list(csv.reader(io.StringIO(services.progress_export_csv(clinic=clinic, actor=clinician))))
+    rows = list(csv.reader(io.StringIO("".join(services.progress_export_csv(clinic=clinic, actor=clinician)))))
     assert rows[0] == services.CSV_HEADER
     assert len(rows) == 2
     assert rows[1][0] == "'=HYPERLINK(1)"  # not run as a formula by a spreadsheet

@@ -141,7 +141,8 @@ def test_the_clinic_sees_not_shared_instead_of_done_or_overdue(client, overdue_p
     assert "SH-1" not in client.get(reverse("clinics:dashboard") + "?show=overdue").content.decode()
     detail = client.get(overdue_patient.get_absolute_url()).content.decode()
     assert 'data-status="not_shared"' in detail and "Overdue" not in detail
-    rows = list(csv.reader(io.StringIO(client.post(reverse("clinics:export_csv")).content.decode())))
+    body = b"".join(client.post(reverse("clinics:export_csv")).streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(body)))
     assert {row[3] for row in rows[1:]} == {"not_shared"}
 
 

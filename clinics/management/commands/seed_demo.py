@@ -120,4 +120,6 @@ class Command(BaseCommand):
             overdue = services.assignments_create(
                 clinician=clinician, clinic=clinic, patients=[patients[2]], lessons=[course[2]], due_date=today
             )[0]
-            type(overdue).objects.filter(pk=overdue.pk).update(due_date=today - timedelta(days=3))
+            services.assignment_change_due(
+                clinician=clinician, assignment=overdue, due_date=today - timedelta(days=3)
+            )

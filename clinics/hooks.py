@@ -1,14 +1,17 @@
 """What clinics answers when accounts asks about a person (accounts.signals):
 their clinic data for the export, deleting it with the account, what the
-clinic keeps afterwards, and the clinic section of /me/. Connected by
+clinic keeps afterwards, and the clinic section of /me/. And the stored
+progress of patients whose assigned lesson is deleted. Connected by
 ClinicsConfig.ready()."""
 
+from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 
 from accounts import signals
+from lessons.models import Lesson
 
 from . import services
-from .models import Patient
+from .models import Assignment, Patient
 
 
 @receiver(signals.account_export, dispatch_uid="clinics.account_export")
@@ -35,3 +38,17 @@ def my_data_section(sender, *, user, request=None, **kwargs) -> dict | None:
         "template": "clinics/_my_data.html",
         "context": {"patient": patient, "sharing": services.sharing_of(patient)},
     }
+
+
+# A lesson deleted (in the admin) takes its assignments and completions with
+# it in Django's cascade, which no service sees: note whose they were before,
+# recount them after (Django sends every pre_delete, deletes, then post_delete).
+@receiver(pre_delete, sender=Lesson, dispatch_uid="clinics.lesson_pre_delete")
+def lesson_pre_delete(sender, *, instance, **kwargs) -> None:
+    assigned = Assignment.objects.filter(lesson=instance).values_list("patient_id", flat=True)
+    instance._assigned_patient_ids = set(assigned)
+
+
+@receiver(post_delete, sender=Lesson, dispatch_uid="clinics.lesson_post_delete")
+def lesson_post_delete(sender, *, instance, **kwargs) -> None:
+    Patient.objects.filter(pk__in=getattr(instance, "_assigned_patient_ids", ())).refresh_progress()

@@ -563,5 +563,5 @@ def _audit_each_patient(patients: models.QuerySet, *, actor: User, clinic: Clini
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns}) "
             f"SELECT %s, %s, %s, %s, chosen.*, %s, %s FROM ({select}) chosen",  # chosen: id, label
-            [*constants, detail[:500], created_at, *params],
+            [*constants, detail[: AuditEvent._meta.get_field("detail").max_length], created_at, *params],
         )

@@ -148,3 +148,12 @@ def test_deleting_lesson_progress_in_bulk_in_the_admin_recounts(admin_client, pa
     assert response.status_code == 302
     assert not LessonProgress.objects.exists()
     assert assert_stored_is_fresh(patient) == (2, 0, today - timedelta(days=5))
+
+
+def test_deleting_a_lesson_recounts_the_patients_it_was_assigned_to(admin_client, patient, today):
+    """Its assignments and completions go with it (a cascade, not a service)."""
+    response = admin_client.post(reverse("admin:lessons_lesson_delete", args=[course_lesson(1).pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Assignment.objects.filter(patient=patient, due_date=today - timedelta(days=2)).exists()
+    assert assert_stored_is_fresh(patient) == (1, 1, None)
+    assert not Patient.objects.overdue(today=today).exists()

@@ -144,8 +144,8 @@ def sync_batch(request: HttpRequest) -> JsonResponse:
             results = sync.sync_items_apply(patient=patient, items=items)
     except OperationalError:
         # The database is busy (SQLite's lock wait ran out, a PostgreSQL
-        # deadlock or restart): nothing is lost, items already kept answer
-        # "duplicate" next time. Say when to come back rather than a 500.
+        # restart): the batch's transaction was rolled back, so nothing of it
+        # is kept and the phone sends it again. Say when, rather than a 500.
         response = _error(503, "Busy. Please try again in a moment.")
         response["Retry-After"] = "5"
         return response

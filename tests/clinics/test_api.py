@@ -167,6 +167,26 @@ def test_completion_keeps_the_earliest_time_and_the_best_score(phone, patient):
     assert abs((row.completed_at - early).total_seconds()) < 1
 
 
+def test_completions_of_one_lesson_in_one_batch_keep_the_earliest_time_and_the_best_score(phone, patient):
+    """A batch is kept as a whole: three completions of a lesson sent
+    together make one row, as the same three sent one by one do."""
+    lesson = course_lesson(0)
+    make_assignment(patient=patient, lesson=lesson)
+    total = lesson.quiz_total
+    early = timezone.now() - timedelta(days=2)
+    batch = [
+        lesson_item(lesson, score=total - 1, total=total),
+        lesson_item(lesson, score=0, total=total, at=early.isoformat()),
+        lesson_item(lesson),
+    ]
+    assert [r["status"] for r in results(post_sync(phone, batch))] == ["stored"] * 3
+    row = LessonProgress.objects.get(patient=patient)
+    assert (row.score, row.total) == (total - 1, total)
+    assert abs((row.completed_at - early).total_seconds()) < 1
+    patient.refresh_from_db()
+    assert (patient.assigned_count, patient.done_count) == (1, 1)
+
+
 def test_an_unassigned_lesson_counts_and_an_overdue_one_done_offline_in_time_is_done(phone, patient):
     lesson = course_lesson(1)
     make_assignment(patient=patient, lesson=lesson, due_date=patient.clinic.today() + timedelta(days=1))

@@ -11,12 +11,15 @@ from django.utils import timezone
 from clinics import services
 from tests.factories import (
     course_lesson,
+    craving_item,
+    lesson_item,
     make_assignment,
     make_clinic,
     make_lesson,
     make_patient,
     make_progress,
     make_staff,
+    post_sync,
 )
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +153,29 @@ def test_export_reads_in_chunks_as_it_streams(client, monkeypatch):
         first = next(pieces)
     assert first.startswith(b"patient,lesson") and first.count(b"\n") == 10 and len(captured) == 1
     assert (first + b"".join(pieces)).count(b"\n") == 1 + 100
+
+
+def sync_queries(client, items: list) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = post_sync(client, items)
+    assert response.status_code == 200
+    assert {r["status"] for r in response.json()["results"]} == {"stored"}
+    return len(captured)
+
+
+def test_a_sync_batch_makes_the_same_number_of_queries_for_2_and_50_items(client):
+    """Guards keeping a batch item by item (a lock, a lookup, an insert and
+    a recount for each): 50 finished lessons and cravings cost what 2 do."""
+    lessons = [course_lesson(i) for i in range(4)]
+
+    def batch(n: int) -> list:
+        return [
+            lesson_item(lessons[i % 4], score=1, total=lessons[i % 4].quiz_total) if i % 2 else craving_item()
+            for i in range(n)
+        ]
+
+    client.force_login(make_patient(shares_cravings=True).user)
+    two = sync_queries(client, batch(2))
+    client.force_login(make_patient(shares_cravings=True).user)
+    fifty = sync_queries(client, batch(50))
+    assert two == fifty

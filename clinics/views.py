@@ -4,9 +4,10 @@ patient's join page and their sharing choices.
 The phone's JSON API is in clinics/api.py. Every view here is `never_cache`: the service worker never stores a response
 marked no-store/private, so a shared phone keeps no copy of clinic data."""
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from functools import wraps
+from functools import cached_property, wraps
 
 import segno
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
@@ -72,6 +74,33 @@ FILTERS = {
 }
 
 
+# Counting a health system's patients (an index scan of all 50,000) is most
+# of a dashboard page's database time, and every page asks it again. A count
+# from LARGE_COUNT up is remembered in this process for COUNT_SECONDS, per
+# clinic, filter, search and day: such a total may lag a join or a deletion by
+# a minute; the rows shown are always read afresh. A smaller clinic's count
+# costs little and is exact on every page.
+LARGE_COUNT = 5_000
+COUNT_SECONDS = 60
+counts = LocMemCache("crest-dashboard-counts", {"TIMEOUT": COUNT_SECONDS, "OPTIONS": {"MAX_ENTRIES": 1_000}})
+
+
+class RememberedCountPaginator(Paginator):
+    def __init__(self, object_list, per_page: int, *, count_key: str) -> None:
+        super().__init__(object_list, per_page)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self) -> int:
+        remembered = counts.get(self.count_key)
+        if remembered is not None:
+            return remembered
+        count = super().count
+        if count >= LARGE_COUNT:
+            counts.set(self.count_key, count)
+        return count
+
+
 @never_cache
 @clinic_staff_required
 @require_safe
@@ -92,7 +121,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     elif show == "not_started":
         patients = patients.not_started()
     ids = patients.order_by("label", "pk").values_list("pk", flat=True)
-    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    count_key = hashlib.sha256(repr((request.clinic.pk, show, query, today.isoformat())).encode()).hexdigest()
+    page = RememberedCountPaginator(ids, PAGE_SIZE, count_key=count_key).get_page(request.GET.get("page"))
     page.object_list = list(
         Patient.objects.filter(pk__in=list(page.object_list)).with_progress(today=today).order_by("label", "pk")
     )

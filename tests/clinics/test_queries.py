@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinics import services
+from clinics import services, views
 from tests.factories import (
     course_lesson,
     craving_item,
@@ -179,3 +179,25 @@ def test_a_sync_batch_makes_the_same_number_of_queries_for_2_and_50_items(client
     client.force_login(make_patient(shares_cravings=True).user)
     fifty = sync_queries(client, batch(50))
     assert two == fifty
+
+
+def test_a_large_count_is_remembered_for_a_minute_and_a_small_one_never(client, monkeypatch):
+    """Counting a health system's patients is most of a dashboard page's
+    database time: a count from LARGE_COUNT up is remembered per clinic,
+    filter, search and day (the rows are always read afresh); a small
+    clinic's count is exact on every page."""
+    monkeypatch.setattr(views, "LARGE_COUNT", 20)
+    large, small = clinic_with_patients(25), clinic_with_patients(5)
+    client.force_login(make_staff(clinic=large))
+    first = count_queries(client, reverse("clinics:dashboard"))
+    again = count_queries(client, reverse("clinics:dashboard"))
+    assert again == first - 1
+    make_patient(clinic=large)
+    response = client.get(reverse("clinics:dashboard"))
+    assert response.context["page"].paginator.count == 25  # remembered
+    assert count_queries(client, reverse("clinics:dashboard") + "?show=overdue") == first  # its own count
+
+    client.force_login(make_staff(clinic=small))
+    assert count_queries(client, reverse("clinics:dashboard")) == count_queries(client, reverse("clinics:dashboard"))
+    make_patient(clinic=small)
+    assert client.get(reverse("clinics:dashboard")).context["page"].paginator.count == 6

@@ -1,12 +1,16 @@
 """Load from a second process on loopback: wrk, one URL at a time, each
 run paired with a run of /healthz beside it (see `measure`)."""
 
+import hashlib
+import hmac
 import http.cookiejar
 import os
 import re
 import shutil
 import statistics
+import struct
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -127,17 +131,40 @@ def warm(base_url: str, target: Target, times: int = 8) -> None:
                 raise RuntimeError(f"{target.path} answered {response.status}")
 
 
-def sign_in(base_url: str, username: str, password: str) -> dict[str, str]:
-    """Sign in through the login form, as a person would; returns the
-    cookies (sessionid, csrftoken) for wrk's Cookie header."""
+def sign_in(base_url: str, username: str, password: str, *, totp_key: str | None = None) -> dict[str, str]:
+    """Sign in through the login form, as a person would, then (staff) with a
+    code from their authenticator; returns the cookies (sessionid,
+    csrftoken) for wrk's Cookie header."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login = f"{base_url}/accounts/login/"
-    page = opener.open(login, timeout=30).read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-    opener.open(urllib.request.Request(login, data=data.encode(), headers={"Referer": login}), timeout=30).read()
+    landed = _post_form(opener, login, {"username": username, "password": password})
+    if "/accounts/two-factor/" in landed.url:
+        if totp_key is None:
+            raise RuntimeError(f"{username} needs a second factor and no authenticator key was given")
+        landed = _post_form(opener, landed.url, {"code": totp_code(totp_key)})
+        if "/accounts/two-factor/" in landed.url:
+            raise RuntimeError(f"the second factor of {username} was refused")
     cookies = {cookie.name: cookie.value for cookie in jar}
     if "sessionid" not in cookies:
         raise RuntimeError(f"could not sign in as {username}")
     return cookies
+
+
+def _post_form(opener, url: str, fields: dict):
+    """GET the form (for its CSRF token), POST it; the response after redirects."""
+    page = opener.open(url, timeout=30).read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({**fields, "csrfmiddlewaretoken": token}).encode()
+    response = opener.open(urllib.request.Request(url, data=data, headers={"Referer": url}), timeout=30)
+    response.read()
+    return response
+
+
+def totp_code(key_hex: str, *, now: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """RFC 6238 (SHA-1, 30-second steps, six digits), as django-otp's TOTP devices check it."""
+    counter = int((time.time() if now is None else now) // step)
+    digest = hmac.new(bytes.fromhex(key_hex), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)

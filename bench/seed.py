@@ -5,7 +5,8 @@ each, and the lesson progress a real clinic would have.
 
 What it makes (deterministic, so two runs give the same rows):
 - the clinic "Bench Health System" (America/New_York) with an admin and a
-  clinician whose logins are `BENCH_LOGINS` (staff MFA off for the bench);
+  clinician whose logins are `BENCH_LOGINS`, each with an authenticator
+  (`BENCH_TOTP_KEY`): the bench signs staff in with a code, as in production;
   patient 0 signs in as `BENCH_LOGINS["patient"]` (to post sync batches);
 - 50,000 patients, each with their own user (unusable password: nobody signs
   in as them), labelled like a chart number ("AB-012345"); one in ten (never
@@ -48,6 +49,9 @@ BENCH_LOGINS = {
     "clinician": ("bench-clinician", "bench-clinician-pass-2026"),
     "patient": ("bench-patient", "bench-patient-pass-2026"),  # patient 0, for the sync batch
 }
+# The staff's authenticator secret (hex, as django-otp keeps it): the bench
+# computes their codes from it (bench.load.sign_in).
+BENCH_TOTP_KEY = "6372657374206265 6e6368206b657921".replace(" ", "")
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -58,6 +62,7 @@ def seed() -> dict:
     """Fill an empty, migrated database. Returns counts and seconds."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from clinics.models import Assignment, Clinic, LessonProgress, Membership, Patient
     from lessons.models import Lesson
@@ -80,6 +85,7 @@ def seed() -> dict:
             user.set_password(password)
             user.save()
             Membership.objects.create(user=user, clinic=clinic, role=role)
+            TOTPDevice.objects.create(user=user, name="Authenticator app", key=BENCH_TOTP_KEY, confirmed=True)
             staff[role] = user
         clinician = staff["clinician"]
         patient_zero = User(username=BENCH_LOGINS["patient"][0])

@@ -2,6 +2,7 @@
 seed (run small here, so a model change that breaks it fails the suite)."""
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench import load, seed
 from clinics.models import Assignment, Clinic, LessonProgress, Membership, Patient
@@ -50,3 +51,15 @@ def test_the_seed_makes_a_clinic_of_patients_with_eight_assignments_each(monkeyp
     patient_zero = Patient.objects.get(user__username=seed.BENCH_LOGINS["patient"][0])
     assert patient_zero.user.check_password(seed.BENCH_LOGINS["patient"][1])
     assert not Patient.objects.get(label=seed._label(1)).user.has_usable_password()
+    # Staff sign in as in production, with a code from their authenticator,
+    # which the bench computes from the seeded key.
+    for role in ("admin", "clinician"):
+        device = TOTPDevice.objects.get(user__username=seed.BENCH_LOGINS[role][0], confirmed=True)
+        assert device.verify_token(load.totp_code(seed.BENCH_TOTP_KEY))
+
+
+def test_the_bench_computes_the_codes_an_authenticator_app_shows():
+    """RFC 6238's own SHA-1 test vector (its key is the ASCII "12345678901234567890"; eight digits)."""
+    key = b"12345678901234567890".hex()
+    assert load.totp_code(key, now=59, digits=8) == "94287082"
+    assert load.totp_code(key, now=1111111109, digits=8) == "07081804"

@@ -30,10 +30,14 @@ RECOVERY_NAME = "Recovery codes"
 
 def second_factor_required(user) -> bool:
     """Signed in with a password but not yet with a code, as staff."""
-    if not settings.STAFF_MFA or not is_staff_account(user):
+    if not settings.STAFF_MFA:
         return False
+    # Passed the second factor already: no need to ask whether this is a
+    # staff account (a query, before every page staff open).
     is_verified = getattr(user, "is_verified", None)  # set by django-otp's OTPMiddleware
-    return not (is_verified and is_verified())
+    if is_verified and is_verified():
+        return False
+    return is_staff_account(user)
 
 
 def has_authenticator(user: User) -> bool:

@@ -201,3 +201,14 @@ def test_a_large_count_is_remembered_for_a_minute_and_a_small_one_never(client, 
     assert count_queries(client, reverse("clinics:dashboard")) == count_queries(client, reverse("clinics:dashboard"))
     make_patient(clinic=small)
     assert client.get(reverse("clinics:dashboard")).context["page"].paginator.count == 6
+
+
+def test_a_staff_page_reads_the_membership_once(client):
+    """Staff who passed the second factor are not asked whether they are
+    staff before every page (a membership query); the page reads their
+    membership, with its clinic, once."""
+    clinic = clinic_with_patients(3)
+    client.force_login(make_staff(clinic=clinic))  # with the second factor (tests.factories.Client)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(reverse("clinics:dashboard")).status_code == 200
+    assert len([q for q in captured if 'FROM "clinics_membership"' in q["sql"]]) == 1

@@ -33,7 +33,16 @@ from accounts.services import passphrase_suggest, set_password_path, username_su
 
 from . import charts, services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
-from .models import Assignment, AuditEvent, CravingSummary, Invite, LessonProgress, Membership, Patient
+from .models import (
+    Assignment,
+    AuditEvent,
+    CravingSummary,
+    Invite,
+    LessonProgress,
+    Membership,
+    Patient,
+    patients_with_progress,
+)
 
 PAGE_SIZE = 25
 # One progress item is a slug, two numbers and a flag: well under 1 KB.
@@ -124,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     count_key = hashlib.sha256(repr((request.clinic.pk, show, query, today.isoformat())).encode()).hexdigest()
     page = RememberedCountPaginator(ids, PAGE_SIZE, count_key=count_key).get_page(request.GET.get("page"))
     page.object_list = list(
-        Patient.objects.filter(pk__in=list(page.object_list)).with_progress(today=today).order_by("label", "pk")
+        patients_with_progress(today).filter(pk__in=list(page.object_list)).order_by("label", "pk")
     )
     return render(
         request,

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clinics import services, views
+from clinics import models, services, views
 from tests.factories import (
     course_lesson,
     craving_item,
@@ -212,3 +212,23 @@ def test_a_staff_page_reads_the_membership_once(client):
     with CaptureQueriesContext(connection) as captured:
         assert client.get(reverse("clinics:dashboard")).status_code == 200
     assert len([q for q in captured if 'FROM "clinics_membership"' in q["sql"]]) == 1
+
+
+def test_the_dashboard_builds_its_progress_annotation_once_a_day(client, monkeypatch):
+    """Building and resolving the overdue and last-activity subqueries is
+    half the cost of a page's rows: it is done once per day and process, and
+    each page filters a copy to its ids (the values stay right: see
+    test_views)."""
+    models.patients_with_progress.cache_clear()
+    built = []
+    real = models.PatientQuerySet.with_progress
+
+    def counting(self, *, today):
+        built.append(today)
+        return real(self, today=today)
+
+    monkeypatch.setattr(models.PatientQuerySet, "with_progress", counting)
+    client.force_login(make_staff(clinic=clinic_with_patients(3)))
+    for params in ("", "?show=overdue", "?page=2"):
+        assert client.get(reverse("clinics:dashboard") + params).status_code == 200
+    assert len(built) == 1

@@ -27,7 +27,7 @@ from accounts.services import account_public_id
 from project.jsonbody import JsonBodyError, parse_json_body
 
 from . import sync
-from .models import Assignment, Patient
+from .models import Assignment, Patient, assignments_with_status
 from .services import sharing_of
 
 SYNC_MAX_BYTES = 256 * 1024
@@ -84,8 +84,8 @@ def _me(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"signed_in": True, "patient": False, "assignments": []})
     today = patient.clinic.today()
     assignments = (
-        Assignment.objects.for_patient(patient).active().with_completion().with_status(today=today)
-        .select_related("lesson").prefetch_related("lesson__translations")
+        assignments_with_status(today).filter(patient=patient).active()
+        .prefetch_related("lesson__translations")
         .filter(lesson__published=True).order_by("due_date", "lesson__order")
     )
     return JsonResponse(

@@ -369,6 +369,15 @@ class Assignment(models.Model):
         return AssignmentStatus(self.status).label
 
 
+@lru_cache(maxsize=8)
+def assignments_with_status(today: date) -> AssignmentQuerySet:
+    """All assignments with their completion and status (on `today`, the
+    clinic's day) and their lesson, for a patient's page and phone to filter
+    to one patient. Built and resolved once a day per process, as
+    patients_with_progress: never evaluated here, and filter() works on a copy."""
+    return Assignment.objects.with_completion().with_status(today=today).select_related("lesson")
+
+
 class LessonProgress(models.Model):
     """What a patient has done with one lesson, as recorded on the server.
 

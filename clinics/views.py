@@ -41,6 +41,7 @@ from .models import (
     LessonProgress,
     Membership,
     Patient,
+    assignments_with_status,
     patients_with_progress,
 )
 
@@ -152,8 +153,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
     today = request.clinic.today()
     assignments = list(
-        Assignment.objects.for_patient(patient).with_completion().with_status(today=today).select_related("lesson")
-        .order_by("withdrawn_at", "due_date", "lesson__order")
+        assignments_with_status(today).filter(patient=patient).order_by("withdrawn_at", "due_date", "lesson__order")
     )
     active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
     other_progress = list(

@@ -232,3 +232,25 @@ def test_the_dashboard_builds_its_progress_annotation_once_a_day(client, monkeyp
     for params in ("", "?show=overdue", "?page=2"):
         assert client.get(reverse("clinics:dashboard") + params).status_code == 200
     assert len(built) == 1
+
+
+def test_the_patient_page_and_the_phones_assignments_build_the_status_once_a_day(client, monkeypatch):
+    clinic = clinic_with_patients(2)
+    patient = clinic.patients.first()
+    models.assignments_with_status.cache_clear()
+    built = []
+    real = models.AssignmentQuerySet.with_status
+
+    def counting(self, *, today):
+        built.append(today)
+        return real(self, today=today)
+
+    monkeypatch.setattr(models.AssignmentQuerySet, "with_status", counting)
+    client.force_login(make_staff(clinic=clinic))
+    for _ in range(2):
+        page = client.get(reverse("clinics:patient_detail", args=[patient.pk]))
+        assert page.status_code == 200 and len(page.context["assignments"]) == 2
+    client.force_login(patient.user)
+    for _ in range(2):
+        assert len(client.get(reverse("clinics:api_assignments")).json()["assignments"]) == 2
+    assert len(built) == 1

@@ -30,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
+from lessons.models import Lesson
 
 from . import charts, services
 from .forms import AssignForm, DueDateForm, InviteForm, JoinForm, StaffForm
@@ -158,6 +159,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
     other_progress = list(
         LessonProgress.objects.filter(patient=patient).exclude(Exists(active_lessons)).select_related("lesson")
+        .defer(*[f"lesson__{name}" for name in Lesson.READING_FIELDS])
         .order_by("lesson__order")
     )
     cravings = None

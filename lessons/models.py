@@ -69,6 +69,11 @@ class LessonText(models.Model):
                 links.append({"title": source["title"], "url": url if url.startswith(("https://", "http://")) else ""})
         return links
 
+    # The reading itself, several kilobytes a lesson: lists of lessons
+    # (a patient's assignments, the phone's) leave them out with
+    # .defer(*READING_FIELDS).
+    READING_FIELDS = ("body", "quiz", "sources")
+
     @property
     def quiz_total(self) -> int:
         """What the knowledge check is scored out of (reflections do not count)."""

@@ -254,3 +254,19 @@ def test_the_patient_page_and_the_phones_assignments_build_the_status_once_a_day
     for _ in range(2):
         assert len(client.get(reverse("clinics:api_assignments")).json()["assignments"]) == 2
     assert len(built) == 1
+
+
+def test_lists_of_assigned_lessons_leave_the_lessons_text_out(client):
+    """A patient's page and the phone's assignments show titles: each
+    lesson's body, quiz and sources (kilobytes each) stay in the database."""
+    clinic = clinic_with_patients(1)
+    patient = clinic.patients.get()
+    make_progress(patient=patient, lesson=course_lesson(3), done=True)  # an unassigned lesson done too
+    client.force_login(make_staff(clinic=clinic))
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("clinics:patient_detail", args=[patient.pk]))
+        client.force_login(patient.user)
+        client.get(reverse("clinics:api_assignments"))
+    assert page.context["other_progress"]
+    read = [q["sql"] for q in captured if '"lessons_lesson"' in q["sql"]]
+    assert read and not [sql for sql in read if '"lessons_lesson"."body"' in sql or '"lessons_lesson"."quiz"' in sql]

@@ -66,9 +66,10 @@ CLINIC_ROWS = [
     load.Target("dashboard, page 1,000", "/clinic/?page=1000", role="clinician"),
     load.Target("patient page", "/clinic/patients/{patient_pk}/", role="clinician"),
     load.Target(
-        "CSV export (50,000 patients)", "/clinic/export.csv", role="admin", connections=1, lua="post.lua", seconds=20
+        "CSV export (50,000 patients)", "/clinic/export.csv", role="admin", connections=1, lua="post.lua", seconds=20,
+        writes=True,
     ),
-    load.Target("POST /api/v1/sync, 50 items", "/api/v1/sync", role="patient", lua="sync.lua"),
+    load.Target("POST /api/v1/sync, 50 items", "/api/v1/sync", role="patient", lua="sync.lua", writes=True),
 ]
 
 

@@ -32,6 +32,10 @@ class Target:
     role: str | None = None  # who signs in first (bench.seed.BENCH_LOGINS)
     connections: int | None = None  # instead of the run's number
     seconds: int | None = None  # at least this long a run (a response slower than the run's seconds)
+    # Writes in bulk (the CSV's audit rows, the sync's items): measured after
+    # every other target's rounds, so no page is timed while the database
+    # digests them (autovacuum, checkpoints) on the same two cores.
+    writes: bool = False
 
 
 @dataclass
@@ -98,8 +102,10 @@ def measure(
     medians of its paired ratios; its figures, the medians of its runs."""
     runs: dict[str, list[Result]] = {target.name: [] for target in [baseline, *targets]}
     ratios: dict[str, list[tuple[float, float]]] = {target.name: [] for target in targets}
-    for round_number in range(rounds):
-        for target in targets:
+    readers = [target for target in targets if not target.writes]
+    writers = [target for target in targets if target.writes]
+    for group, round_number in [(group, n) for group in (readers, writers) for n in range(rounds)]:
+        for target in group:
             pair = (baseline, target) if round_number % 2 == 0 else (target, baseline)
             first, second = (run_wrk(base_url, t, seconds=seconds, connections=connections) for t in pair)
             base, result = (first, second) if pair[0] is baseline else (second, first)

@@ -63,3 +63,20 @@ def test_the_bench_computes_the_codes_an_authenticator_app_shows():
     key = b"12345678901234567890".hex()
     assert load.totp_code(key, now=59, digits=8) == "94287082"
     assert load.totp_code(key, now=1111111109, digits=8) == "07081804"
+
+
+def test_targets_that_write_in_bulk_are_measured_after_every_round_of_the_others(monkeypatch):
+    """No page is timed while the database digests a CSV's audit rows or
+    a run of sync batches (each round pairs a target with /healthz)."""
+    order = []
+
+    def fake_wrk(base_url, target, *, seconds, connections):
+        order.append(target.name)
+        return load.Result(rps=100.0, p50_ms=1.0, p99_ms=2.0, errors=0)
+
+    monkeypatch.setattr(load, "run_wrk", fake_wrk)
+    targets = [load.Target("page", "/p"), load.Target("csv", "/c", writes=True), load.Target("other", "/o")]
+    load.measure("http://x", targets, baseline=load.Target("/healthz", "/healthz"), seconds=1, rounds=2, connections=1)
+    measured = [name for name in order if name != "/healthz"]
+    assert measured == ["page", "other", "page", "other", "csv", "csv"]
+    assert order.count("/healthz") == 6

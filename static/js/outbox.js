@@ -75,6 +75,7 @@ async function askWho() {
   const who = { key: WHO, account: data.account, sharing: data.sharing, csrf: data.csrf_token, checkedAt: new Date().toISOString() };
   await saveMeta(who);
   await noteSharing(who);
+  if (globalThis.document) await claimUnclaimed(who);
   return { state: "signed-in", who, data };
 }
 
@@ -117,10 +118,16 @@ export async function accountState(account) {
 
 // --- Putting things in -----------------------------------------------------------
 
-// A lesson finished (with its check score, if taken), for the signed-in account.
-export async function queueLesson(slug, { doneAt, score, total } = {}) {
-  const who = await signedInWho();
-  if (!who) return null;
+// A lesson finished (with its check score, if taken), for the signed-in
+// account; kept for them if the phone could not yet learn who that is.
+export async function queueLesson(slug, fields = {}) {
+  const { who, unknown } = await signedInWho();
+  if (who) return recordLesson(who, slug, fields);
+  if (unknown) await keepUnclaimed(slug, fields);
+  return null;
+}
+
+async function recordLesson(who, slug, { doneAt, score, total } = {}) {
   const record = await accountRecord(who.account);
   const lesson = record.lessons[slug] || {};
   if (doneAt && !lesson.doneAt) lesson.doneAt = doneAt;
@@ -134,7 +141,7 @@ export async function queueLesson(slug, { doneAt, score, total } = {}) {
 // A craving log entry, summarised, if the account shares craving summaries;
 // its note only if they share notes too. The entry's own id is the item's.
 export async function queueCraving(entry) {
-  const who = await signedInWho();
+  const { who } = await signedInWho();
   if (!who || !who.sharing?.cravings) return null;
   const triggers = {};
   for (const [kind, labels] of Object.entries(entry.triggers || {})) if (labels.length) triggers[kind] = labels;
@@ -160,12 +167,52 @@ export async function forget(id) {
 // Stop trying to send an item (the person's choice, for a rejected one).
 export const discard = forget;
 
+// {who, unknown}: `unknown` when the server could not be asked (offline).
 async function signedInWho() {
   const stored = await storedWho();
-  if (stored?.account) return stored;
+  if (stored?.account) return { who: stored, unknown: false };
   // Signed in on another page just now (the login page is never cached)?
-  if (globalThis.navigator?.onLine === false) return null;
-  return (await whoAmI({ fresh: true })).who;
+  if (globalThis.navigator?.onLine === false) return { who: null, unknown: true };
+  const { state, who } = await whoAmI({ fresh: true });
+  // Offline, `who` is the last answer kept, which may be "nobody".
+  return { who: who?.account ? who : null, unknown: state === "offline" };
+}
+
+// --- Work done before the phone knows who signed in -----------------------------
+
+// Right after signing in, the connection can drop before the phone has asked
+// the server who that is. A lesson finished then is kept under a mark of
+// this sign-in: a hash of the CSRF cookie, which Django renews at every
+// sign-in. When the server next names the account, in a page with the same
+// cookie, the lesson is theirs and goes into the outbox. A mark from an
+// earlier sign-in, or from a visit with nobody signed in, is never claimed:
+// on a shared phone nobody gets anyone else's work. Pages only (the service
+// worker cannot read cookies).
+const UNCLAIMED = "unclaimed";
+
+async function signInMark() {
+  const cookie = globalThis.document?.cookie.split("; ").find((part) => part.startsWith("csrftoken="));
+  if (!cookie || !globalThis.crypto?.subtle) return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(cookie));
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+async function keepUnclaimed(slug, fields) {
+  const mark = await signInMark();
+  if (!mark) return;
+  const kept = (await get("meta", UNCLAIMED).catch(() => null)) || { key: UNCLAIMED, lessons: [] };
+  kept.lessons.push({ mark, slug, fields });
+  await saveMeta(kept);
+}
+
+async function claimUnclaimed(who) {
+  const kept = await get("meta", UNCLAIMED).catch(() => null);
+  if (!kept?.lessons.length) return;
+  const mark = await signInMark();
+  await saveMeta({ key: UNCLAIMED, lessons: [] });
+  for (const lesson of kept.lessons) {
+    if (mark && lesson.mark === mark) await recordLesson(who, lesson.slug, lesson.fields);
+  }
 }
 
 async function enqueue(fields, who) {

@@ -4,6 +4,7 @@ on the page the person is on, through a failed first send; it survives a
 reload offline; and on a shared phone nobody sends anyone else's."""
 
 import json
+import re
 import secrets
 
 import pytest
@@ -204,6 +205,51 @@ def test_a_second_account_on_the_same_phone_sends_nothing_of_the_firsts(context,
     expect(page.locator("[data-server-progress]")).to_have_text("Sent to your clinic.", timeout=15_000)
     assert list(on_server(server, first)[first]["lessons"]) == ["two-forces"]
     assert page.evaluate(OUTBOX) == []
+
+
+ASKING_WHO = re.compile(r"/api/v1/me/assignments/")
+
+
+def test_a_lesson_finished_before_the_phone_knows_who_signed_in_reaches_their_clinic(context, page, server):
+    """The connection drops right after signing in, before the phone has
+    asked the server who that is: a lesson finished then is kept for this
+    sign-in and sent for them once the server can be asked."""
+    name = f"early-{secrets.token_hex(3)}"
+    password = make_patients(server, name)
+    page.goto("/")
+    wait_for_service_worker(page)
+    context.route(ASKING_WHO, lambda route: route.abort())
+    sign_in(page, name, password)
+    total = finish_lesson(page, "two-forces")
+    assert page.evaluate(OUTBOX) == []
+    assert on_server(server, name)[name]["lessons"] == {}
+
+    context.unroute(ASKING_WHO)
+    page.goto("/")
+    status = page.locator('[data-assigned-lesson="two-forces"] [data-assigned-status]')
+    expect(status).to_have_text(f"Done · {total} of {total} right", timeout=15_000)
+    assert on_server(server, name)[name]["lessons"] == {"two-forces": [total, total]}
+    assert page.evaluate(OUTBOX) == []
+    assert page.js_errors == []
+
+
+def test_a_lesson_finished_before_signing_in_is_not_sent_for_whoever_signs_in(context, page, server):
+    """Someone on a shared phone, not signed in, finishes a lesson while the
+    server cannot be asked; then a patient signs in: it is not theirs."""
+    name = f"later-{secrets.token_hex(3)}"
+    password = make_patients(server, name)
+    page.goto("/accounts/login/")  # a CSRF cookie, as any visit to the sign-in page leaves
+    wait_for_service_worker(page)
+    context.route(ASKING_WHO, lambda route: route.abort())
+    finish_lesson(page, "pain-relief")
+    context.unroute(ASKING_WHO)
+    sign_in(page, name, password)
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()
+    page.goto("/lessons/pain-relief/")
+    expect(sync_status(page)).not_to_contain_text("waiting")
+    assert page.evaluate(OUTBOX) == []
+    assert on_server(server, name)[name]["lessons"] == {}
 
 
 def test_anonymous_use_sends_nothing(context, page, server):

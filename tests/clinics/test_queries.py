@@ -214,20 +214,26 @@ def test_a_staff_page_reads_the_membership_once(client):
     assert len([q for q in captured if 'FROM "clinics_membership"' in q["sql"]]) == 1
 
 
+def days_built(monkeypatch, queryset_class, method: str) -> list:
+    """The `today` of each call of a queryset method taking today=, from now on."""
+    built = []
+    real = getattr(queryset_class, method)
+
+    def counting(self, *, today):
+        built.append(today)
+        return real(self, today=today)
+
+    monkeypatch.setattr(queryset_class, method, counting)
+    return built
+
+
 def test_the_dashboard_builds_its_progress_annotation_once_a_day(client, monkeypatch):
     """Building and resolving the overdue and last-activity subqueries is
     half the cost of a page's rows: it is done once per day and process, and
     each page filters a copy to its ids (the values stay right: see
     test_views)."""
     models.patients_with_progress.cache_clear()
-    built = []
-    real = models.PatientQuerySet.with_progress
-
-    def counting(self, *, today):
-        built.append(today)
-        return real(self, today=today)
-
-    monkeypatch.setattr(models.PatientQuerySet, "with_progress", counting)
+    built = days_built(monkeypatch, models.PatientQuerySet, "with_progress")
     client.force_login(make_staff(clinic=clinic_with_patients(3)))
     for params in ("", "?show=overdue", "?page=2"):
         assert client.get(reverse("clinics:dashboard") + params).status_code == 200
@@ -238,14 +244,7 @@ def test_the_patient_page_and_the_phones_assignments_build_the_status_once_a_day
     clinic = clinic_with_patients(2)
     patient = clinic.patients.first()
     models.assignments_with_status.cache_clear()
-    built = []
-    real = models.AssignmentQuerySet.with_status
-
-    def counting(self, *, today):
-        built.append(today)
-        return real(self, today=today)
-
-    monkeypatch.setattr(models.AssignmentQuerySet, "with_status", counting)
+    built = days_built(monkeypatch, models.AssignmentQuerySet, "with_status")
     client.force_login(make_staff(clinic=clinic))
     for _ in range(2):
         page = client.get(reverse("clinics:patient_detail", args=[patient.pk]))

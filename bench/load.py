@@ -4,6 +4,7 @@ run paired with a run of /healthz beside it (see `measure`)."""
 import hashlib
 import hmac
 import http.cookiejar
+import itertools
 import os
 import re
 import shutil
@@ -104,7 +105,7 @@ def measure(
     ratios: dict[str, list[tuple[float, float]]] = {target.name: [] for target in targets}
     readers = [target for target in targets if not target.writes]
     writers = [target for target in targets if target.writes]
-    for group, round_number in [(group, n) for group in (readers, writers) for n in range(rounds)]:
+    for group, round_number in itertools.product((readers, writers), range(rounds)):
         for target in group:
             pair = (baseline, target) if round_number % 2 == 0 else (target, baseline)
             first, second = (run_wrk(base_url, t, seconds=seconds, connections=connections) for t in pair)

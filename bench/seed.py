@@ -49,9 +49,9 @@ BENCH_LOGINS = {
     "clinician": ("bench-clinician", "bench-clinician-pass-2026"),
     "patient": ("bench-patient", "bench-patient-pass-2026"),  # patient 0, for the sync batch
 }
-# The staff's authenticator secret (hex, as django-otp keeps it): the bench
-# computes their codes from it (bench.load.sign_in).
-BENCH_TOTP_KEY = "6372657374206265 6e6368206b657921".replace(" ", "")
+# The staff's authenticator secret (hex, as django-otp keeps it; the bytes of
+# "crest bench key!"): the bench computes their codes from it (bench.load.sign_in).
+BENCH_TOTP_KEY = "63726573742062656e6368206b657921"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
@@ -64,6 +64,7 @@ def seed() -> dict:
     from django.db import connection, transaction
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from accounts.mfa import AUTHENTICATOR_NAME
     from clinics.models import Assignment, Clinic, LessonProgress, Membership, Patient
     from lessons.models import Lesson
 
@@ -85,7 +86,7 @@ def seed() -> dict:
             user.set_password(password)
             user.save()
             Membership.objects.create(user=user, clinic=clinic, role=role)
-            TOTPDevice.objects.create(user=user, name="Authenticator app", key=BENCH_TOTP_KEY, confirmed=True)
+            TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, key=BENCH_TOTP_KEY, confirmed=True)
             staff[role] = user
         clinician = staff["clinician"]
         patient_zero = User(username=BENCH_LOGINS["patient"][0])

@@ -375,8 +375,10 @@ def assignments_with_status(today: date) -> AssignmentQuerySet:
     clinic's day) and their lesson, for a patient's page and phone to filter
     to one patient. Built and resolved once a day per process, as
     patients_with_progress: never evaluated here, and filter() works on a copy."""
-    reading = [f"lesson__{name}" for name in Lesson.READING_FIELDS]  # titles and slugs only
-    return Assignment.objects.with_completion().with_status(today=today).select_related("lesson").defer(*reading)
+    return (
+        Assignment.objects.with_completion().with_status(today=today)
+        .select_related("lesson").defer(*Lesson.reading_fields_through("lesson"))  # titles and slugs only
+    )
 
 
 class LessonProgress(models.Model):

@@ -348,9 +348,10 @@ def _lessons_completed(patient: Patient, items: list[LessonCompleted]) -> None:
                 progress.completed_at = item.at
             if item.score is not None and (progress.score is None or item.score > progress.score):
                 progress.score, progress.total = item.score, item.total
-        if progress.pk is not None and (progress.completed_at, progress.score, progress.total) != before:
-            changed.append(progress)
-        progress.updated_at = now
+        if progress.pk is None or (progress.completed_at, progress.score, progress.total) != before:
+            progress.updated_at = now
+            if progress.pk is not None:
+                changed.append(progress)
     LessonProgress.objects.bulk_create(new)
     LessonProgress.objects.bulk_update(changed, ["completed_at", "score", "total", "updated_at"])
     if new or changed:

@@ -159,7 +159,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
     other_progress = list(
         LessonProgress.objects.filter(patient=patient).exclude(Exists(active_lessons)).select_related("lesson")
-        .defer(*[f"lesson__{name}" for name in Lesson.READING_FIELDS])
+        .defer(*Lesson.reading_fields_through("lesson"))
         .order_by("lesson__order")
     )
     cravings = None

@@ -70,9 +70,14 @@ class LessonText(models.Model):
         return links
 
     # The reading itself, several kilobytes a lesson: lists of lessons
-    # (a patient's assignments, the phone's) leave them out with
-    # .defer(*READING_FIELDS).
+    # (a patient's assignments, the phone's) leave them out.
     READING_FIELDS = ("body", "quiz", "sources")
+
+    @classmethod
+    def reading_fields_through(cls, relation: str) -> list[str]:
+        """READING_FIELDS as seen from a related model, for .defer():
+        reading_fields_through("lesson") -> ["lesson__body", ...]."""
+        return [f"{relation}__{name}" for name in cls.READING_FIELDS]
 
     @property
     def quiz_total(self) -> int:

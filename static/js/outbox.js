@@ -70,6 +70,9 @@ async function askWho() {
     // Keep the name of the account last signed in: its items wait for it.
     const before = await storedWho();
     await saveMeta({ key: WHO, account: null, previous: before?.account || before?.previous || null, checkedAt: new Date().toISOString() });
+    // Nobody signed in with this cookie: no lesson kept for a sign-in can be
+    // claimed any more (the next sign-in renews the cookie).
+    await saveMeta({ key: UNCLAIMED, lessons: [] });
     return { state: "signed-out", who: null, data };
   }
   const who = { key: WHO, account: data.account, sharing: data.sharing, csrf: data.csrf_token, checkedAt: new Date().toISOString() };

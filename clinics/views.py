@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -85,31 +85,57 @@ FILTERS = {
 }
 
 
-# Counting a health system's patients (an index scan of all 50,000) is most
-# of a dashboard page's database time, and every page asks it again. A count
-# from LARGE_COUNT up is remembered in this process for COUNT_SECONDS, per
-# clinic, filter, search and day: such a total may lag a join or a deletion by
-# a minute; the rows shown are always read afresh. A smaller clinic's count
-# costs little and is exact on every page.
+# A health system's list of patients is expensive twice on every page:
+# counting it (an index scan of all 50,000) and reaching a deep page with
+# OFFSET (every index entry before it: 25,000 for page 1,000). For a list from
+# LARGE_COUNT up, this process remembers for COUNT_SECONDS, per clinic,
+# filter, search and day, its count and where the pages it served start (and
+# where the next one starts, after its last row); a page is then read from
+# its start, so walking the pages costs the same at page 1,000 as at page 1.
+# Such a total, and a page's place in the list, may lag a join or a deletion
+# by a minute, as a list paged with OFFSET does between two clicks; the rows
+# shown are always read afresh. A smaller clinic's list is exact on every page.
 LARGE_COUNT = 5_000
 COUNT_SECONDS = 60
-counts = LocMemCache("crest-dashboard-counts", {"TIMEOUT": COUNT_SECONDS, "OPTIONS": {"MAX_ENTRIES": 1_000}})
+remembered = LocMemCache("crest-dashboard-lists", {"TIMEOUT": COUNT_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5_000}})
 
 
-class RememberedCountPaginator(Paginator):
-    def __init__(self, object_list, per_page: int, *, count_key: str) -> None:
-        super().__init__(object_list, per_page)
-        self.count_key = count_key
+class LargeListPaginator(Paginator):
+    """Pages (label, pk) rows, in that order, into pages of pks; remembers
+    a large list's count and page starts (see above) under `key`."""
+
+    def __init__(self, rows, per_page: int, *, key: str) -> None:
+        super().__init__(rows, per_page)
+        self.key = key
 
     @cached_property
     def count(self) -> int:
-        remembered = counts.get(self.count_key)
-        if remembered is not None:
-            return remembered
-        count = super().count
-        if count >= LARGE_COUNT:
-            counts.set(self.count_key, count)
+        count = remembered.get(self.key)
+        if count is None:
+            count = super().count
+            if count >= LARGE_COUNT:
+                remembered.set(self.key, count)
         return count
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        large = self.count >= LARGE_COUNT
+        rows = self._rows_from(remembered.get(f"{self.key}:{number}")) if large else []
+        if not rows:  # not remembered, or nothing left after where it started
+            bottom = (number - 1) * self.per_page
+            rows = list(self.object_list[bottom : bottom + self.per_page])
+        if large and rows:
+            # add(), not set(): a place is never kept longer than COUNT_SECONDS.
+            remembered.add(f"{self.key}:{number}", (rows[0], True))
+            remembered.add(f"{self.key}:{number + 1}", (rows[-1], False))
+        return self._get_page([pk for _, pk in rows], number, self)
+
+    def _rows_from(self, start) -> list:
+        if start is None:
+            return []
+        (label, pk), inclusive = start
+        after = {"pk__lt" if inclusive else "pk__lte": pk}
+        return list(self.object_list.filter(label__gte=label).exclude(label=label, **after)[: self.per_page])
 
 
 @never_cache
@@ -131,9 +157,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         patients = patients.overdue(today=today)
     elif show == "not_started":
         patients = patients.not_started()
-    ids = patients.order_by("label", "pk").values_list("pk", flat=True)
-    count_key = hashlib.sha256(repr((request.clinic.pk, show, query, today.isoformat())).encode()).hexdigest()
-    page = RememberedCountPaginator(ids, PAGE_SIZE, count_key=count_key).get_page(request.GET.get("page"))
+    rows = patients.order_by("label", "pk").values_list("label", "pk")
+    key = hashlib.sha256(repr((request.clinic.pk, show, query, today.isoformat())).encode()).hexdigest()
+    page = LargeListPaginator(rows, PAGE_SIZE, key=key).get_page(request.GET.get("page"))
     page.object_list = list(
         patients_with_progress(today).filter(pk__in=list(page.object_list)).order_by("label", "pk")
     )

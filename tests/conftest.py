@@ -77,18 +77,18 @@ def english_unless_asked():
 
 @pytest.fixture(autouse=True)
 def _no_public_pages_kept_in_this_process():
-    """Public pages, the lessons' version and the dashboard's large counts
+    """Public pages, the lessons' version and the dashboard's large lists
     are also kept in this process's memory, which outlives each test's
     rolled-back transaction (the shared cache, a database table, rolls back
     with it): every test starts empty."""
-    from clinics.views import counts
+    from clinics.views import remembered
     from lessons.services import lessons_version_forget
     from project.page_cache import this_process
 
     this_process.clear()
-    counts.clear()
+    remembered.clear()
     lessons_version_forget()
     yield
     this_process.clear()
-    counts.clear()
+    remembered.clear()
     lessons_version_forget()

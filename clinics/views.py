@@ -18,7 +18,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -182,12 +181,15 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assignments = list(
         assignments_with_status(today).filter(patient=patient).order_by("withdrawn_at", "due_date", "lesson__order")
     )
-    active_lessons = Assignment.objects.for_patient(patient).active().filter(lesson=OuterRef("lesson"))
-    other_progress = list(
-        LessonProgress.objects.filter(patient=patient).exclude(Exists(active_lessons)).select_related("lesson")
+    # Lessons done or checked that are not assigned now (one row per lesson at most).
+    assigned = {a.lesson_id for a in assignments if a.withdrawn_at is None}
+    other_progress = [
+        progress
+        for progress in LessonProgress.objects.filter(patient=patient).select_related("lesson")
         .defer(*Lesson.reading_fields_through("lesson"))
         .order_by("lesson__order")
-    )
+        if progress.lesson_id not in assigned
+    ]
     cravings = None
     if patient.shares_cravings:
         since = datetime.combine(today - timedelta(days=charts.DAYS - 1), time.min, tzinfo=request.clinic.zone)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import mfa, services, signals
+from . import backends, mfa, services, signals
 from .forms import AuthenticatorSetupForm, DeleteAccountForm, SecondFactorForm
 
 
@@ -72,7 +72,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     template_name = "registration/set_password.html"
     success_url = reverse_lazy("accounts:set_password_done")
     post_reset_login = True
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    post_reset_login_backend = backends.PATH
 
     def get_user(self, uidb64: str):
         # The same link serves a patient's new passphrase and a new staff

@@ -28,6 +28,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts import backends
 from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
 from lessons.models import Lesson
 
@@ -61,8 +62,11 @@ def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) 
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = Membership.objects.select_related("clinic").filter(user=request.user).first()
-            if membership is None or (admin and not membership.is_admin):
+            try:
+                membership = request.user.membership  # with its clinic (accounts.backends)
+            except Membership.DoesNotExist:
+                raise Http404 from None
+            if admin and not membership.is_admin:
                 raise Http404
             request.membership = membership
             request.clinic = membership.clinic
@@ -447,7 +451,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
             except ValueError as error:
                 form.add_error("username", str(error))
             else:
-                login(request, patient.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, patient.user, backend=backends.PATH)
                 return redirect("home")
     else:
         form = JoinForm(initial={"username": username_suggest_free(), "passphrase": passphrase_suggest()})

@@ -199,7 +199,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "accounts.throttle.LoginThrottleBackend",
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the clinic membership with the user.
+    "accounts.backends.ModelBackend",
 ]
 # Failed sign-ins are counted in fixed windows (on the clock) in the shared
 # cache. Over a limit, sign-in is refused until the window ends; a failure

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.services import set_password_path
@@ -80,3 +81,45 @@ def test_a_session_deleted_by_another_request_is_still_a_400():
     with connection.execute_wrapper(sign_out_elsewhere_first):
         response = phone.post(reverse("accounts:login"), {"username": "pat-gone", "password": PASSWORD})
     assert response.status_code == 400
+
+
+# Every way in: the login page, the join page, a set-password link.
+SIGN_INS = ("login", "join", "set_password")
+
+
+@pytest.mark.parametrize("way", SIGN_INS)
+def test_every_sign_in_loads_the_person_with_their_clinic_membership_in_one_query(way):
+    """Every clinic page needs the staff member's membership and clinic:
+    they come with the user, in the query that reads the user, not in one
+    more query per page."""
+    phone = Client()
+    if way == "login":
+        make_staff(username="dr-m")
+        phone.post(reverse("accounts:login"), {"username": "dr-m", "password": PASSWORD})
+    elif way == "join":
+        joining = {"username": "maple-heron-556", "passphrase": "quiet-river-morning-lamp"}
+        phone.post(make_invite().get_join_url(), joining)
+    else:
+        newcomer = make_staff(password=None)
+        form_url = phone.get(set_password_path(user=newcomer))["Location"]
+        phone.post(form_url, {"new_password1": "brand-new-pass-2026", "new_password2": "brand-new-pass-2026"})
+    assert phone.session["_auth_user_id"]
+    with CaptureQueriesContext(connection) as captured:
+        phone.get(reverse("accounts:me"))
+    users = [q["sql"] for q in captured if 'FROM "accounts_user"' in q["sql"]]
+    assert users and all('JOIN "clinics_membership"' in sql for sql in users)
+    assert not [q for q in captured if 'FROM "clinics_membership"' in q["sql"]]
+
+
+def test_a_session_from_before_the_one_query_sign_in_is_still_signed_in(settings):
+    """Sessions name the backend that signed the person in. Those written
+    when that was Django's own ModelBackend still open every page: nobody
+    is signed out by the change (a patient's passphrase may be on paper at
+    home)."""
+    patient = make_patient()
+    phone = Client()
+    phone.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
+    stored = Session.objects.get(pk=phone.cookies[settings.SESSION_COOKIE_NAME].value).get_decoded()
+    assert stored["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    response = phone.get(reverse("accounts:me"))
+    assert response.status_code == 200 and response.context["user"] == patient.user

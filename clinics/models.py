@@ -59,6 +59,11 @@ class Clinic(models.Model):
         help_text="An IANA time zone name, e.g. America/New_York or Europe/London.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # One more each time a patient joins, leaves, moves or is relabelled
+    # (clinics/hooks.py), in the same transaction: while it holds, the list of
+    # the clinic's patients in label order is the same list, so the dashboard
+    # may remember where its pages start (clinics.views.LargeListPaginator).
+    roster_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -76,6 +81,10 @@ class Clinic(models.Model):
     def today(self) -> date:
         """The clinic's calendar day: what "due today" and "overdue" follow."""
         return timezone.localdate(timezone=self.zone)
+
+    @classmethod
+    def roster_changed(cls, *clinic_ids: int) -> None:
+        cls.objects.filter(pk__in=clinic_ids).update(roster_version=F("roster_version") + 1)
 
 
 class Membership(models.Model):

@@ -18,9 +18,10 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -90,30 +91,39 @@ FILTERS = {
 
 # A health system's list of patients is expensive twice on every page:
 # counting it (an index scan of all 50,000) and reaching a deep page with
-# OFFSET (every index entry before it: 25,000 for page 1,000). For a list from
-# LARGE_COUNT up, this process remembers for COUNT_SECONDS, per clinic,
-# filter, search and day, its count and where the pages it served start (and
-# where the next one starts, after its last row); a page is then read from
-# its start, so walking the pages costs the same at page 1,000 as at page 1.
-# Such a total, and a page's place in the list, may lag a join or a deletion
-# by a minute, as a list paged with OFFSET does between two clicks; the rows
-# shown are always read afresh. A smaller clinic's list is exact on every page.
+# OFFSET (every index entry before it: 25,000 for page 1,000). For a list
+# from LARGE_COUNT up, this process remembers for REMEMBER_SECONDS:
+# - its count, per clinic, filter, search and day. The page shown checks it
+#   (one row more is read): a page short of rows before the last, or rows
+#   past the last page, and the list is counted afresh. Elsewhere a total
+#   may lag a change by up to a minute; the rows shown are always read afresh.
+# - for the list of everyone (and a search of it), while the clinic's roster
+#   version holds (Clinic.roster_version: nobody joined, left or was
+#   relabelled, so the list is the same list), where each page served starts
+#   and where the next one starts, after its last row: a page is read from
+#   its start, so paging on costs the same at page 1,000 as at page 2. A
+#   filtered list changes with every lesson done; it pages with OFFSET.
+# A smaller clinic's list is counted and paged afresh on every page.
 LARGE_COUNT = 5_000
-COUNT_SECONDS = 60
-remembered = LocMemCache("crest-dashboard-lists", {"TIMEOUT": COUNT_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5_000}})
+REMEMBER_SECONDS = 60
+remembered = LocMemCache("crest-dashboard-lists", {"TIMEOUT": REMEMBER_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5_000}})
 
 
 class LargeListPaginator(Paginator):
-    """Pages (label, pk) rows, in that order, into pages of pks; remembers
-    a large list's count and page starts (see above) under `key`."""
+    """Pages (label, pk) rows, in that order, into pages of pks, remembering
+    a large list's count and, when `fixed` (the list cannot change while
+    `key` holds), its page starts, as described above."""
 
-    def __init__(self, rows, per_page: int, *, key: str) -> None:
+    def __init__(self, rows, per_page: int, *, key: str, fixed: bool) -> None:
         super().__init__(rows, per_page)
         self.key = key
+        self.fixed = fixed
+        self.count_remembered = False
 
     @cached_property
     def count(self) -> int:
         count = remembered.get(self.key)
+        self.count_remembered = count is not None
         if count is None:
             count = super().count
             if count >= LARGE_COUNT:
@@ -122,23 +132,41 @@ class LargeListPaginator(Paginator):
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
-        large = self.count >= LARGE_COUNT
-        rows = self._rows_from(remembered.get(f"{self.key}:{number}")) if large else []
-        if not rows:  # not remembered, or nothing left after where it started
+        rows = self._read(number)
+        if self.count_remembered and not self._agrees(number, rows):
+            remembered.delete(self.key)
+            for counted in ("count", "num_pages"):
+                self.__dict__.pop(counted, None)
+            number = min(number, self.num_pages)
+            rows = self._read(number)
+        return self._get_page([pk for _, pk in rows[: self.per_page]], number, self)
+
+    def _read(self, number: int) -> list:
+        """The page's rows and one more (is there anything after it?)."""
+        starts = self.fixed and self.count >= LARGE_COUNT and number > 1
+        start_key = f"{self.key}:{number}"
+        start = remembered.get(start_key) if starts else None
+        rows = self._rows_from(start) if start else []
+        if not rows:
+            remembered.delete(start_key)  # not remembered, or nothing after it: not to be tried again
             bottom = (number - 1) * self.per_page
-            rows = list(self.object_list[bottom : bottom + self.per_page])
-        if large and rows:
-            # add(), not set(): a place is never kept longer than COUNT_SECONDS.
-            remembered.add(f"{self.key}:{number}", (rows[0], True))
-            remembered.add(f"{self.key}:{number + 1}", (rows[-1], False))
-        return self._get_page([pk for _, pk in rows], number, self)
+            rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if starts and rows:
+            remembered.add(start_key, (rows[0], True))
+            if len(rows) > self.per_page:
+                remembered.add(f"{self.key}:{number + 1}", (rows[self.per_page - 1], False))
+        return rows
 
     def _rows_from(self, start) -> list:
-        if start is None:
-            return []
         (label, pk), inclusive = start
         after = {"pk__lt" if inclusive else "pk__lte": pk}
-        return list(self.object_list.filter(label__gte=label).exclude(label=label, **after)[: self.per_page])
+        return list(self.object_list.filter(label__gte=label).exclude(label=label, **after)[: self.per_page + 1])
+
+    def _agrees(self, number: int, rows: list) -> bool:
+        """Does the page read agree with the count?"""
+        bottom = (number - 1) * self.per_page
+        shown = max(0, min(self.per_page, self.count - bottom))
+        return min(len(rows), self.per_page) == shown and (len(rows) > self.per_page) == (self.count > bottom + shown)
 
 
 @never_cache
@@ -161,8 +189,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     elif show == "not_started":
         patients = patients.not_started()
     rows = patients.order_by("label", "pk").values_list("label", "pk")
-    key = hashlib.sha256(repr((request.clinic.pk, show, query, today.isoformat())).encode()).hexdigest()
-    page = LargeListPaginator(rows, PAGE_SIZE, key=key).get_page(request.GET.get("page"))
+    # The list of everyone is the same list while the roster version holds;
+    # a filtered one changes with lessons done and with the day.
+    fixed = show == "all"
+    version = request.clinic.roster_version if fixed else today.isoformat()
+    key = hashlib.sha256(repr((request.clinic.pk, show, query, version)).encode()).hexdigest()
+    page = LargeListPaginator(rows, PAGE_SIZE, key=key, fixed=fixed).get_page(request.GET.get("page"))
     page.object_list = list(
         patients_with_progress(today).filter(pk__in=list(page.object_list)).order_by("label", "pk")
     )
@@ -194,6 +226,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("lesson__order")
         if progress.lesson_id not in assigned
     ]
+    if translation.get_language() != settings.LANGUAGE_CODE:  # the lessons' words in this language, in one query
+        prefetch_related_objects([row.lesson for row in (*assignments, *other_progress)], "translations")
     cravings = None
     if patient.shares_cravings:
         since = datetime.combine(today - timedelta(days=charts.DAYS - 1), time.min, tzinfo=request.clinic.zone)

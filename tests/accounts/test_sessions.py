@@ -2,6 +2,7 @@
 signal): staff get a working day on every way in, patients stay for weeks."""
 
 import pytest
+from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.test import Client
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.services import set_password_path
+from tests import factories
 from tests.factories import PASSWORD, make_invite, make_patient, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
@@ -111,15 +113,19 @@ def test_every_sign_in_loads_the_person_with_their_clinic_membership_in_one_quer
     assert not [q for q in captured if 'FROM "clinics_membership"' in q["sql"]]
 
 
-def test_a_session_from_before_the_one_query_sign_in_is_still_signed_in(settings):
+@pytest.mark.parametrize("who", ["patient", "staff"])
+def test_a_session_from_before_the_one_query_sign_in_is_still_signed_in(settings, who):
     """Sessions name the backend that signed the person in. Those written
-    when that was Django's own ModelBackend still open every page: nobody
-    is signed out by the change (a patient's passphrase may be on paper at
-    home)."""
-    patient = make_patient()
-    phone = Client()
-    phone.force_login(patient.user, backend="django.contrib.auth.backends.ModelBackend")
-    stored = Session.objects.get(pk=phone.cookies[settings.SESSION_COOKIE_NAME].value).get_decoded()
+    when that was Django's own ModelBackend still open every page, the
+    second factor kept: nobody is signed out by the change (a patient's
+    passphrase may be on paper at home)."""
+    user = make_patient().user if who == "patient" else make_staff()
+    phone = factories.Client()  # staff signed in with their second factor
+    phone.force_login(user)
+    written_before = db.SessionStore(phone.cookies[settings.SESSION_COOKIE_NAME].value)  # Django's own store
+    written_before["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    written_before.save()
+    stored = Session.objects.get(pk=written_before.session_key).get_decoded()
     assert stored["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
-    response = phone.get(reverse("accounts:me"))
-    assert response.status_code == 200 and response.context["user"] == patient.user
+    response = phone.get(reverse("accounts:me" if who == "patient" else "clinics:dashboard"))
+    assert response.status_code == 200 and response.context["user"] == user

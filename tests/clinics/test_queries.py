@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from clinics import models, services, views
+from clinics.models import Assignment, Patient
 from tests.factories import (
     course_lesson,
     craving_item,
@@ -90,9 +91,11 @@ def test_patient_page_makes_the_same_number_of_queries_for_5_and_50_patients(cli
     assert five == fifty
 
 
-def test_patient_page_makes_the_same_number_of_queries_for_1_and_30_assignments(client):
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_patient_page_makes_the_same_number_of_queries_for_1_and_30_assignments(client, language):
     """Guards the N+1 of fetching each assignment's lesson and its completion
-    (date, score) one row at a time: select_related plus subquery annotations."""
+    (date, score) one row at a time: select_related plus subquery annotations.
+    In Spanish, each lesson's words too (its translation, or none)."""
     clinic = make_clinic()
     client.force_login(make_staff(clinic=clinic))
     few = make_patient(clinic=clinic)
@@ -106,9 +109,10 @@ def test_patient_page_makes_the_same_number_of_queries_for_1_and_30_assignments(
         make_progress(patient=many, lesson=lesson, done=bool(i % 2), score=1, total=2)
     for _ in range(5):  # lessons done without being assigned
         make_progress(patient=many, lesson=make_lesson(), done=True)
-    one = count_queries(client, few.get_absolute_url())
-    thirty = count_queries(client, many.get_absolute_url())
-    print(f"\npatient page queries: 1 assignment {one}, 30 assignments {thirty}")
+    with translation.override(language):
+        one = count_queries(client, few.get_absolute_url())
+        thirty = count_queries(client, many.get_absolute_url())
+    print(f"\npatient page queries ({language}): 1 assignment {one}, 30 assignments {thirty}")
     assert one == thirty
 
 
@@ -181,67 +185,107 @@ def test_a_sync_batch_makes_the_same_number_of_queries_for_2_and_50_items(client
     assert two == fifty
 
 
-def test_a_large_count_is_remembered_for_a_minute_and_a_small_one_never(client, monkeypatch):
+def test_a_large_count_is_remembered_until_it_changes_and_a_small_one_never(client, monkeypatch):
     """Counting a health system's patients is most of a dashboard page's
-    database time: a count from LARGE_COUNT up is remembered per clinic,
-    filter, search and day (the rows are always read afresh); a small
-    clinic's count is exact on every page."""
+    database time: a count from LARGE_COUNT up is remembered. The count of
+    everyone holds while nobody joins or leaves (the roster version); a
+    filtered count for a minute, unless the page shown contradicts it. A
+    small clinic's count is exact on every page."""
     monkeypatch.setattr(views, "LARGE_COUNT", 20)
     large, small = clinic_with_patients(25), clinic_with_patients(5)
     client.force_login(make_staff(clinic=large))
-    first = count_queries(client, reverse("clinics:dashboard"))
-    again = count_queries(client, reverse("clinics:dashboard"))
+    url = reverse("clinics:dashboard")
+    first = count_queries(client, url)
+    again = count_queries(client, url)
     assert again == first - 1
     make_patient(clinic=large)
-    response = client.get(reverse("clinics:dashboard"))
-    assert response.context["page"].paginator.count == 25  # remembered
-    assert count_queries(client, reverse("clinics:dashboard") + "?show=overdue") == first  # its own count
+    assert client.get(url).context["page"].paginator.count == 26  # a join: counted afresh
+    assert count_queries(client, url) == again
+
+    overdue = f"{url}?show=overdue"  # 13 of 25 at first (clinic_with_patients)
+    lesson = Assignment.objects.filter(patient__clinic=large).order_by("due_date").first().lesson
+
+    def one_more_overdue() -> None:
+        make_assignment(patient=make_patient(clinic=large), lesson=lesson, due_date=large.today() - timedelta(days=1))
+
+    for _ in range(14):
+        one_more_overdue()
+    assert client.get(overdue).context["page"].paginator.count == 27  # two pages
+    one_more_overdue()
+    assert client.get(overdue).context["page"].paginator.count == 27  # remembered: page 1 agrees with it
+    # Page 2 shows 3 rows, which 27 does not allow: counted afresh.
+    assert client.get(f"{overdue}&page=2").context["page"].paginator.count == 28
 
     client.force_login(make_staff(clinic=small))
-    assert count_queries(client, reverse("clinics:dashboard")) == count_queries(client, reverse("clinics:dashboard"))
+    assert count_queries(client, url) == count_queries(client, url)
     make_patient(clinic=small)
-    assert client.get(reverse("clinics:dashboard")).context["page"].paginator.count == 6
+    assert client.get(url).context["page"].paginator.count == 6
+
+
+def dashboard_page(client, params: str) -> tuple[list[str], bool]:
+    """A dashboard page's labels, and whether reaching it counted the rows before it (OFFSET)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("clinics:dashboard") + params)
+    assert response.status_code == 200
+    counted = any(" OFFSET " in query["sql"] for query in captured)
+    return [patient.label for patient in response.context["page"].object_list], counted
+
+
+def every_page(client, params: str = "") -> list[str]:
+    first = client.get(reverse("clinics:dashboard") + "?" + params)
+    pages = first.context["page"].paginator.num_pages
+    return [label for number in range(1, pages + 1) for label in dashboard_page(client, f"?{params}&page={number}")[0]]
 
 
 def test_a_large_lists_pages_start_where_they_were_last_found(client, monkeypatch):
     """Paging a health system's patients with OFFSET reads every index entry
     before the page: 25,000 of them for page 1,000, most of that page's
-    database time. For a large list, where a page starts (and where the next
-    one starts, after its last row) is remembered like the count, and the
-    page is read from there. The rows themselves are always read afresh."""
+    database time. While nobody joins, leaves or is relabelled (the clinic's
+    roster version), the list of everyone is the same list: where a page
+    starts, and where the next one starts (after its last row), is
+    remembered and the page read from there. The rows are read afresh."""
     monkeypatch.setattr(views, "LARGE_COUNT", 20)
     clinic = clinic_with_patients(80)  # four pages of 25 (the last one 5)
     client.force_login(make_staff(clinic=clinic))
-    url = reverse("clinics:dashboard")
 
     def exact() -> list[str]:
         return list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
 
-    def page(number: int) -> tuple[list[str], bool]:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(f"{url}?page={number}")
-        assert response.status_code == 200
-        counted = any(" OFFSET " in query["sql"] for query in captured)
-        return [patient.label for patient in response.context["page"].object_list], counted
-
     labels = exact()
-    assert page(3) == (labels[50:75], True)  # found once by counting rows
-    assert page(3) == (labels[50:75], False)  # then from where it starts
-    assert page(4) == (labels[75:], False)  # the next page: after page 3's last row
+    assert dashboard_page(client, "?page=3") == (labels[50:75], True)  # found once by counting rows
+    assert dashboard_page(client, "?page=3") == (labels[50:75], False)  # then from where it starts
+    assert dashboard_page(client, "?page=4") == (labels[75:], False)  # the next page: after page 3's last row
 
-    # Within the minute a page keeps its place (as its count does) when
-    # patients before it leave, and its rows are fresh: a patient who joins
-    # and sorts inside page 3 is on it.
+    # A patient leaving before page 3 moves it: counted afresh, exact.
     clinic.patients.get(label=labels[10]).delete()
-    make_patient(clinic=clinic, label=labels[60] + "a")
-    assert page(3) == (exact()[49:74], False)
-    assert labels[60] + "a" in exact()[49:74]
+    assert dashboard_page(client, "?page=3") == (exact()[50:75], True)
+    assert dashboard_page(client, "?page=3") == (exact()[50:75], False)
 
-    # A remembered start with nothing after it any more: counted afresh.
-    clinic.patients.filter(label__gt=labels[74]).delete()
-    for i in range(10):
-        make_patient(clinic=clinic, label=f"A-{i:02d}")
-    assert page(4) == (exact()[75:], True)
+
+@pytest.mark.parametrize("show", ["", "show=overdue"])
+def test_every_patient_is_on_exactly_one_page_after_joins_leaves_and_new_labels(client, monkeypatch, show):
+    """Remembered page starts never hide a patient or show one twice: a
+    patient who joins first in the list, one who joins inside a page, one
+    who leaves and one relabelled are each on exactly one page, straight
+    away (in the list of everyone and in a filtered one)."""
+    monkeypatch.setattr(views, "LARGE_COUNT", 20)
+    clinic = clinic_with_patients(80)
+    client.force_login(make_staff(clinic=clinic))
+    listed = Patient.objects.for_clinic(clinic)
+    if show:
+        listed = listed.overdue(today=clinic.today())
+    assert every_page(client, show) == list(listed.order_by("label", "pk").values_list("label", flat=True))
+
+    labels = list(listed.order_by("label", "pk").values_list("label", flat=True))
+    overdue_lesson = Assignment.objects.filter(patient__clinic=clinic).order_by("due_date").first().lesson
+    for label in ("A-first", labels[len(labels) * 3 // 4] + "a"):
+        joined = make_patient(clinic=clinic, label=label)
+        make_assignment(patient=joined, lesson=overdue_lesson, due_date=clinic.today() - timedelta(days=1))
+    clinic.patients.get(label=labels[len(labels) // 3]).delete()
+    relabelled = clinic.patients.get(label=labels[5])
+    relabelled.label = "ZZ-last"
+    relabelled.save()
+    assert every_page(client, show) == list(listed.order_by("label", "pk").values_list("label", flat=True))
 
 
 def test_a_staff_page_reads_the_membership_with_the_user(client):
@@ -312,3 +356,34 @@ def test_lists_of_assigned_lessons_leave_the_lessons_text_out(client):
     assert page.context["other_progress"]
     read = [q["sql"] for q in captured if '"lessons_lesson"' in q["sql"]]
     assert read and not [sql for sql in read if '"lessons_lesson"."body"' in sql or '"lessons_lesson"."quiz"' in sql]
+
+
+def test_the_roster_version_moves_when_a_patient_joins_leaves_moves_or_is_relabelled_only():
+    """What lets the dashboard remember where the pages of everyone start.
+    Saving a patient's other fields (sharing choices) leaves it, and costs
+    no query for fields a queryset left out."""
+    here, there = make_clinic(), make_clinic()
+
+    def versions() -> tuple[int, int]:
+        here.refresh_from_db()
+        there.refresh_from_db()
+        return here.roster_version, there.roster_version
+
+    patient = make_patient(clinic=here)
+    assert versions() == (1, 0)
+    patient.shares_cravings = True
+    patient.save()
+    assert versions() == (1, 0)
+    patient.label = "P-new"
+    patient.save()
+    assert versions() == (2, 0)
+    patient.clinic = there
+    patient.save()
+    assert versions() == (3, 1)
+    partial = Patient.objects.only("pk", "shares_progress").get(pk=patient.pk)
+    partial.shares_progress = False
+    with CaptureQueriesContext(connection) as captured:
+        partial.save(update_fields=["shares_progress"])
+    assert len(captured) == 1 and versions() == (3, 1)
+    patient.delete()
+    assert versions() == (3, 2)

@@ -143,16 +143,18 @@ class LargeListPaginator(Paginator):
 
     def _read(self, number: int) -> list:
         """The page's rows and one more (is there anything after it?)."""
-        starts = self.fixed and self.count >= LARGE_COUNT and number > 1
+        starts = self.fixed and self.count >= LARGE_COUNT  # page 1 starts at the top: nothing to remember
         start_key = f"{self.key}:{number}"
-        start = remembered.get(start_key) if starts else None
+        start = remembered.get(start_key) if starts and number > 1 else None
         rows = self._rows_from(start) if start else []
         if not rows:
-            remembered.delete(start_key)  # not remembered, or nothing after it: not to be tried again
+            if start:
+                remembered.delete(start_key)  # nothing after it any more: not to be tried again
             bottom = (number - 1) * self.per_page
             rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         if starts and rows:
-            remembered.add(start_key, (rows[0], True))
+            if number > 1:
+                remembered.add(start_key, (rows[0], True))
             if len(rows) > self.per_page:
                 remembered.add(f"{self.key}:{number + 1}", (rows[self.per_page - 1], False))
         return rows

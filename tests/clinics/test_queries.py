@@ -252,7 +252,11 @@ def test_a_large_lists_pages_start_where_they_were_last_found(client, monkeypatc
         return list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
 
     labels = exact()
-    assert dashboard_page(client, "?page=3") == (labels[50:75], True)  # found once by counting rows
+    assert dashboard_page(client, "?page=1") == (labels[:25], False)
+    assert dashboard_page(client, "?page=2") == (labels[25:50], False)  # after page 1's last row
+    assert dashboard_page(client, "?page=3") == (labels[50:75], False)  # and so on
+    views.remembered.clear()
+    assert dashboard_page(client, "?page=3") == (labels[50:75], True)  # a jump: found once by counting rows
     assert dashboard_page(client, "?page=3") == (labels[50:75], False)  # then from where it starts
     assert dashboard_page(client, "?page=4") == (labels[75:], False)  # the next page: after page 3's last row
 

@@ -2,9 +2,11 @@
 through the ORM to the database in DATABASE_URL until a stop file appears.
 
 Transaction n inserts one row into each of seven tables (a user, patient,
-used invite, assignment, lesson progress, audit event and a session) and,
-once committed, appends `{"n": n, "rows": {table: [pk]}}` to the log. A backup
-taken meanwhile must hold transactions 0..K whole and nothing after K.
+used invite, assignment, lesson progress, audit event and a session), which
+also moves the clinic's roster version (clinics.hooks), and, once committed,
+appends `{"n": n, "rows": {table: [pk]}, "updated": {table: {pk: {column:
+value}}}}` to the log. A backup taken meanwhile must hold transactions 0..K
+whole and nothing after K.
 
     python -m tests.deploy.writer LOG STOPFILE
 """
@@ -57,6 +59,7 @@ def main(log_path: Path, stop_path: Path) -> None:
                 session = SessionStore()
                 session["n"] = n
                 session.create()
+                roster_version = Clinic.objects.values_list("roster_version", flat=True).get(pk=clinic.pk)
             rows = {
                 User._meta.db_table: [user.pk],
                 Patient._meta.db_table: [patient.pk],
@@ -66,7 +69,8 @@ def main(log_path: Path, stop_path: Path) -> None:
                 AuditEvent._meta.db_table: [event.pk],
                 Session._meta.db_table: [session.session_key],
             }
-            log.write(json.dumps({"n": n, "rows": rows}) + "\n")
+            updated = {Clinic._meta.db_table: {clinic.pk: {"roster_version": roster_version}}}
+            log.write(json.dumps({"n": n, "rows": rows, "updated": updated}) + "\n")
             n += 1
             time.sleep(0.002)
 

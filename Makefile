@@ -7,13 +7,14 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 STAMP := $(VENV)/.installed
-# Lighthouse 12 (package.json): `make lighthouse`, and its median-run test in `make test`
+# Lighthouse 12 and ESLint (package.json): `make lighthouse`, its median-run test in
+# `make test`, and `make lint`
 NODE_STAMP := node_modules/.installed
 # apt-get as root, or through sudo; waits for another apt-get to finish.
 APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=600
 
-.PHONY: run test serve bench lighthouse loadtest lint backup restore install browser wrk nginx pg-client gettext messages clean
+.PHONY: run test unit serve bench lighthouse loadtest lint backup restore install browser wrk nginx pg-client age gettext messages clean
 
 install: $(STAMP)
 
@@ -51,6 +52,13 @@ pg-client:
 	  echo "Installing Debian's postgresql-client for pg_dump/pg_restore"; \
 	  $(APT_INSTALL) postgresql-client >/dev/null; }
 
+# Debian's age: backups are encrypted to the operator's age recipients
+# (CREST_BACKUP_RECIPIENTS; docs/backups.md), and the backup tests use it.
+age:
+	@command -v age >/dev/null 2>&1 || { \
+	  echo "Installing Debian's age for encrypted backups"; \
+	  $(APT_INSTALL) age >/dev/null; }
+
 # Debian's gettext: compilemessages (and makemessages) run its msgfmt.
 gettext:
 	@command -v msgfmt >/dev/null 2>&1 || { \
@@ -69,22 +77,36 @@ run: export DJANGO_DEBUG = 1
 run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	@if $(BIN)/python manage.py help seed_demo >/dev/null 2>&1; then $(BIN)/python manage.py seed_demo; fi
+	@# Reminders: a VAPID key for this checkout (made once, kept in .vapid-dev-key,
+	@# not in git), and send_reminders every minute beside the server, stopped with it.
+	@test -s .vapid-dev-key || $(BIN)/python manage.py vapid_keys --private-only > .vapid-dev-key
+	CREST_VAPID_PRIVATE_KEY="$${CREST_VAPID_PRIVATE_KEY:-$$(cat .vapid-dev-key)}"; export CREST_VAPID_PRIVATE_KEY; \
+	$(BIN)/python manage.py send_reminders --every 60 & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: export DJANGO_DEBUG = 1
-test: $(STAMP) browser nginx pg-client messages $(NODE_STAMP)
+test: $(STAMP) browser nginx pg-client age messages $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+# The unit tests alone, for a quick run while working: no browser, no real
+# servers (the `browser` and `deploy` markers, docs/testing.md).
+unit: export DJANGO_DEBUG = 1
+unit: $(STAMP) messages
+	$(BIN)/python -m pytest -m "not browser and not deploy" $(PYTEST_ARGS)
+
+# ruff for Python (pyproject.toml), ESLint for JavaScript (eslint.config.js).
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
+	node_modules/.bin/eslint .
 
 # gunicorn's settings (logs without secrets, start-up checks) are in
-# project/gunicorn.conf.py.
+# ops/gunicorn.conf.py.
 serve: export DJANGO_DEBUG = 0
 serve: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/gunicorn -c project/gunicorn.conf.py project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
+	$(BIN)/gunicorn -c ops/gunicorn.conf.py project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 
 bench: $(STAMP) browser wrk messages
 	$(BIN)/python -m bench
@@ -106,12 +128,12 @@ loadtest: $(STAMP) nginx
 # A consistent copy of the database in DATABASE_URL (safe while serving) into
 # backups/, or into FILE=... ; `make restore FILE=...` puts one back (FORCE=1
 # to replace a database that is not empty).
-backup: $(STAMP) $(PG_CLIENT)
+backup: $(STAMP) $(PG_CLIENT) age
 	$(BIN)/python manage.py backup $(if $(FILE),--output "$(FILE)")
 
-restore: $(STAMP) $(PG_CLIENT)
-	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/crest-....sqlite3|.pgdump [FORCE=1]"; exit 2; }
-	$(BIN)/python manage.py restore "$(FILE)" $(if $(filter 1,$(FORCE)),--force)
+restore: $(STAMP) $(PG_CLIENT) age
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/crest-....age IDENTITY=key.txt [FORCE=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(IDENTITY),--identity "$(IDENTITY)") $(if $(filter 1,$(FORCE)),--force)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache node_modules

@@ -4,8 +4,6 @@ from django.contrib.auth import backends, get_user_model
 
 # Sessions name the backend that signed the person in; this one's path.
 PATH = "accounts.backends.ModelBackend"
-# Sessions written before it named Django's own (project.sessions reads them as this one's).
-DJANGO_PATH = "django.contrib.auth.backends.ModelBackend"
 
 
 class ModelBackend(backends.ModelBackend):

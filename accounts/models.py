@@ -1,6 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.crypto import salted_hmac
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .at_rest import key_decrypt
 
 
 class User(AbstractUser):
@@ -14,6 +17,12 @@ class User(AbstractUser):
     # every existing session (on every device) stops matching and is logged
     # out on its next request, without scanning the session table.
     session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Wrong second-factor codes entered since the last complete sign-in: the
+    # person is told at their next one (someone else may know the password).
+    second_factor_failures = models.PositiveIntegerField(default=0, editable=False)
+    # When a staff member used this patient's new-passphrase link: the patient
+    # is told at their next sign-in (on their own phone), once.
+    link_used_by_staff_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         # Django's own hash covers only the password field; ours adds the
@@ -23,3 +32,15 @@ class User(AbstractUser):
         return salted_hmac(
             key_salt, f"{self.password}:{self.session_generation}", secret=secret, algorithm="sha256"
         ).hexdigest()
+
+
+class EncryptedKeyTOTPDevice(TOTPDevice):
+    """django-otp's authenticator device, reading its key encrypted at rest
+    (accounts.at_rest): codes are checked through this (accounts.mfa)."""
+
+    class Meta:
+        proxy = True
+
+    @property
+    def bin_key(self) -> bytes:
+        return key_decrypt(self.key)

@@ -4,21 +4,23 @@ deletion and signing out everywhere."""
 import hashlib
 import ipaddress
 import secrets
-from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import signals
 from .models import User
@@ -102,22 +104,61 @@ def is_staff_account(user) -> bool:
     return bool(user.is_staff or user.is_superuser or hasattr(user, "membership"))
 
 
+# The session keys holding when a staff session ends, whatever happens, and
+# when its idle time was last pushed back (epoch seconds).
+STAFF_UNTIL_SESSION = "staff_until"
+STAFF_SEEN_SESSION = "staff_seen"
+
+
 def session_length_on_sign_in(sender, request, user, **kwargs) -> None:
     """Connected to user_logged_in: the one place session length is decided,
     whichever way someone signed in (login page, set-password link, the
     Django admin, joining). A patient's own phone stays signed in for weeks
     (SESSION_COOKIE_AGE); a clinic computer showing many people's health data
-    gets a working day (STAFF_SESSION_SECONDS)."""
+    ends a session after STAFF_IDLE_SECONDS without a request, and after a
+    working day (STAFF_SESSION_SECONDS) in any case
+    (accounts.middleware.StaffSessionMiddleware keeps both)."""
     if request is not None and hasattr(request, "session") and is_staff_account(user):
-        request.session.set_expiry(settings.STAFF_SESSION_SECONDS)
+        now = int(timezone.now().timestamp())
+        request.session.set_expiry(settings.STAFF_IDLE_SECONDS)
+        request.session[STAFF_UNTIL_SESSION] = now + settings.STAFF_SESSION_SECONDS
+        request.session[STAFF_SEEN_SESSION] = now
+
+
+def security_event_send(*, user: User, event: str, detail: str = "", by: User | None = None) -> None:
+    """Report an account's security event (accounts.signals.SecurityEvent)
+    to whichever app records it (clinics: the audit trail)."""
+    signals.security_event.send(sender=User, user=user, event=event, detail=detail, by=by)
+
+
+def security_on_sign_in(sender, request, user, **kwargs) -> None:
+    """Connected to user_logged_in: a sign-in, whichever way, as a security event."""
+    detail = f"from {client_ip(request)}" if request is not None else ""
+    security_event_send(user=user, event=signals.SecurityEvent.SIGNED_IN, detail=detail)
 
 
 def set_password_path(*, user: User) -> str:
-    """The one-time "set your password" link for a new staff member. It stops
-    working once a password is set (the token covers the password hash)."""
+    """The one-time "set your password" link for a new staff member (or a
+    patient's new passphrase). It stops working once a password is set (the
+    token covers the password hash), or after set_password_link_lifetime().
+    Without a language prefix, whatever the language of the page that made
+    it: a secret link has one address (accounts.language)."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    return reverse("accounts:set_password", kwargs={"uidb64": uidb64, "token": token})
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("accounts:set_password", kwargs={"uidb64": uidb64, "token": token})
+
+
+def set_password_link_lifetime() -> str:
+    """How long a set-password link works, in words of the active language
+    ("1 day", "12 hours"): settings.PASSWORD_RESET_TIMEOUT, which Django's
+    token checks, so every page and command that states it says the truth."""
+    seconds = settings.PASSWORD_RESET_TIMEOUT
+    if seconds % 86400 == 0:
+        days = seconds // 86400
+        return ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+    hours = max(1, round(seconds / 3600))
+    return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
 
 
 def account_public_id(user: User) -> str:
@@ -138,52 +179,19 @@ def sessions_end_all(*, user: User) -> None:
 
 # What accounts itself keeps after an account is deleted (the apps above add
 # theirs through accounts.signals.account_kept_after_deletion).
-LOGIN_RECORDS_DAYS = 30
 # Lazy: shown on /me/ and written into the export in the reader's language.
 KEPT_AFTER_DELETION = [
     {
         "what": gettext_lazy("Sign-in records: none"),
         "why": format_lazy(
             gettext_lazy(
-                "The records of sign-ins and failed tries under your username are deleted with your account. "
-                "Other people's are kept for {days} days, to stop password guessing, then deleted."
+                "Crest keeps no record of your sign-ins. Failed tries are only counted, for {minutes} minutes, "
+                "under a code that does not contain your username, to stop password guessing."
             ),
-            days=LOGIN_RECORDS_DAYS,
+            minutes=settings.LOGIN_WINDOW_SECONDS // 60,
         ),
     },
 ]
-
-
-def login_records_delete(*, username: str) -> int:
-    """Delete every sign-in record django-axes keeps for this username
-    (attempts, failures, the access log). Returns how many rows went."""
-    deleted = 0
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        deleted += model.objects.filter(username=username).delete()[1].get(model._meta.label, 0)
-    return deleted
-
-
-def login_records_purge(*, older_than: timedelta = timedelta(days=LOGIN_RECORDS_DAYS), now=None) -> int:
-    """Delete sign-in records older than `older_than` (30 days unless told):
-    long enough to see a slow password-guessing run, short enough that the
-    server does not keep a history of when people signed in."""
-    cutoff = (now or timezone.now()) - older_than
-    deleted = 0
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        deleted += model.objects.filter(attempt_time__lt=cutoff).delete()[1].get(model._meta.label, 0)
-    return deleted
-
-
-def _login_records_export(username: str) -> list[dict]:
-    return [
-        {
-            "when": row.attempt_time.isoformat(),
-            "address": row.ip_address,
-            "browser": row.user_agent,
-            "signed_out": row.logout_time.isoformat() if row.logout_time else None,
-        }
-        for row in AccessLog.objects.filter(username=username).order_by("attempt_time")
-    ]
 
 
 def account_kept_after_deletion(*, user: User) -> list[dict]:
@@ -204,7 +212,6 @@ def account_export(*, user: User) -> dict:
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },
-        "sign_ins": _login_records_export(user.username),
     }
     kept = list(KEPT_AFTER_DELETION)
     for _, part in signals.account_export.send(sender=User, user=user):
@@ -215,14 +222,37 @@ def account_export(*, user: User) -> dict:
     return data
 
 
+def admin_log_delete(*, objects: list) -> int:
+    """Delete the Django admin's log entries about these objects (an entry
+    keeps the object's name, such as a patient's label, after it is gone)."""
+    query = Q(pk__in=[])
+    for obj in objects:
+        query |= Q(content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk))
+    return LogEntry.objects.filter(query).delete()[0]
+
+
 @transaction.atomic
 def account_delete(*, user: User) -> None:
     """Delete the account and its server data for good. The apps above
     delete or anonymise what they hold (accounts.signals.account_delete) in
-    this same transaction; the sign-in records under the username go too."""
+    this same transaction. No session of theirs is left on any device, and
+    no admin log entry about the account (Crest keeps no sign-in records)."""
     signals.account_delete.send(sender=User, user=user)
-    login_records_delete(username=user.username)
+    sessions_delete(user=user)
+    admin_log_delete(objects=[user])
     user.delete()
+
+
+def sessions_delete(*, user: User) -> int:
+    """Delete every session signed in as this account, on any device. The
+    account is inside each session's signed data, not in a column of its
+    own, so every session is read (50,000 sessions: about 7 s on a busy
+    two-core machine), once, when an account is deleted. Returns how many
+    went."""
+    account, store = str(user.pk), Session.get_session_store_class()()
+    sessions = Session.objects.values_list("session_key", "session_data").iterator(chunk_size=2_000)
+    theirs = [key for key, data in sessions if store.decode(data).get(SESSION_KEY) == account]
+    return Session.objects.filter(session_key__in=theirs).delete()[0]
 
 
 def _address(text: str) -> IPAddress | None:

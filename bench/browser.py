@@ -18,7 +18,7 @@ import statistics
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, wait_for_service_worker
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, wait_for_service_worker
 
 TIMING = """async () => {
   const paint = () => performance.getEntriesByName("first-contentful-paint")[0];

@@ -48,6 +48,8 @@ def explain_pages(targets: list[dict], logins: dict, middle: int) -> list[dict]:
     """For each target: the view's queries on the clinic's tables and their plans."""
     import django
 
+    from . import seed
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     django.setup()
     from django.contrib.auth import get_user_model
@@ -59,13 +61,16 @@ def explain_pages(targets: list[dict], logins: dict, middle: int) -> list[dict]:
 
     patients = Patient.objects.filter(clinic__slug=logins["clinic"]).order_by("pk").values_list("pk", flat=True)
     patient_pk = patients[middle]
+    after_pk = Patient.objects.filter(clinic__slug=logins["clinic"]).order_by("label", "pk").values_list(
+        "pk", flat=True
+    )[seed.DEEP_PAGE_AFTER_INDEX]
     clients = {}
     for role, username in logins["staff"].items():
         clients[role] = Client()
         clients[role].force_login(get_user_model().objects.get(username=username))
     reports = []
     for target in targets:
-        path = target["path"].format(patient_pk=patient_pk)
+        path = target["path"].format(patient_pk=patient_pk, after_pk=after_pk)
         client = clients[target["role"]]
         with CaptureQueriesContext(connection) as captured:
             response = client.post(path) if target["method"] == "post" else client.get(path)

@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tests.browser.conftest import CHROMIUM
-from tests.browser.server import ROOT, running_server
+from devtools.browser import CHROMIUM
+from devtools.server import ROOT, running_server
 
 PAGES = {"home": "/", "lesson": "/lessons/dopamine-steps/", "toolkit": "/craving/"}
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]

@@ -336,7 +336,13 @@ def prepare_patients(stack: Topology, count: int, stats: Stats) -> list[Patient]
     if SHARE_CRAVINGS_CODE:
         stack.manage("shell", "--no-imports", "-c", SHARE_CRAVINGS_CODE)
     context = tls_context(str(stack.ca_file))
-    patients = [Patient(name, Browser(stack.url, ssl_context=context, timeout=60)) for name in names]
+    # Each phone from its own loopback address, as phones have their own:
+    # nginx's and the app's limits per address (deploy/nginx.conf) apply.
+    addresses = [f"127.0.{2 + i // 250}.{2 + i % 250}" for i in range(len(names))]
+    patients = [
+        Patient(name, Browser(stack.url, ssl_context=context, timeout=60, source_ip=address))
+        for name, address in zip(names, addresses, strict=True)
+    ]
     signed_in: list[bool] = []
     deadline = time.monotonic() + 300
 

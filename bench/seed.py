@@ -44,6 +44,9 @@ PATIENTS = 50_000
 ASSIGNMENTS_EACH = 8
 BATCH = 2_500  # patients per round of bulk_create (20,000 assignments)
 CLINIC_SLUG = "bench-health"
+# Page 1,000 of the dashboard (25 a page, clinics.paging.PAGE_SIZE) as its
+# "Next" link reaches it: after the patient at this index in label order.
+DEEP_PAGE_AFTER_INDEX = 999 * 25 - 1
 BENCH_LOGINS = {
     "admin": ("bench-admin", "bench-admin-pass-2026"),
     "clinician": ("bench-clinician", "bench-clinician-pass-2026"),

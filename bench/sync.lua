@@ -3,7 +3,7 @@
 -- (the dear one), not "duplicate". The session cookie comes from wrk's
 -- -H "Cookie: ..."; the CSRF token and the lesson slugs (space-separated)
 -- from the environment (bench/__main__.py sets them). Items follow
--- clinics/sync.py (FIELDS).
+-- clinics/phone/sync.py (FIELDS).
 local token = os.getenv("CSRF_TOKEN") or ""
 local slugs = {}
 for slug in string.gmatch(os.getenv("LESSON_SLUGS") or "", "%S+") do

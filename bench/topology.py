@@ -33,13 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tests.browser.server import free_port, postgres_admin, wait_until_up
+from devtools.server import free_port, postgres_admin, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_SITE = ROOT / "deploy" / "nginx.conf"
 NGINX_VARIABLES = (
     "CREST_SERVER_NAME", "CREST_HTTPS_PORT", "CREST_HTTP_PORT", "CREST_TLS_CERT", "CREST_TLS_KEY",
-    "CREST_APP_1", "CREST_APP_2", "CREST_LOG_DIR",
+    "CREST_APP_1", "CREST_APP_2", "CREST_LOG_DIR", "CREST_CACHE_DIR",
 )
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -119,8 +119,9 @@ class AppServer:
         with open(self.log_path, "a") as log:
             self.process = subprocess.Popen(
                 [
-                    sys.executable, "-m", "gunicorn", "project.wsgi", "--bind", self.address,
-                    "--workers", str(self.workers), "--timeout", "30", "--graceful-timeout", "5",
+                    sys.executable, "-m", "gunicorn", "-c", "ops/gunicorn.conf.py", "project.wsgi",
+                    "--bind", self.address, "--workers", str(self.workers),
+                    "--timeout", "30", "--graceful-timeout", "5",
                 ],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
@@ -263,7 +264,7 @@ def _nginx_folder(stack: ExitStack) -> Path:
     Run as root, nginx runs as `nobody`, which must own this folder."""
     folder = Path(tempfile.mkdtemp(prefix="crest-nginx-"))
     stack.callback(shutil.rmtree, folder, ignore_errors=True)
-    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
+    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "logs", "cache"):
         (folder / sub).mkdir()
     return folder
 
@@ -357,6 +358,7 @@ def topology(
                 "CREST_APP_1": servers[0].address,
                 "CREST_APP_2": servers[1].address,
                 "CREST_LOG_DIR": str(folder / "logs"),
+                "CREST_CACHE_DIR": str(folder / "cache"),
             }
         )
         nginx = _start_nginx(folder, site)

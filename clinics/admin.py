@@ -1,46 +1,63 @@
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_noop
+
+from accounts.models import User
 
 from . import services
 from .models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Membership, Patient
 
 
-class AuditedPatientAdmin(admin.ModelAdmin):
-    """Reading one patient's data in the admin is a view of that patient:
-    audited like a clinician's, in the patient's clinic's log."""
+def _audit_reads(request, patients, detail: str) -> None:
+    """`detail` is stored in English and shown in the reader's language
+    (AuditEvent.detail_text), so each is marked for translation here."""
+    services.patients_viewed_record(actor=request.user, patients=patients, detail=detail)
 
-    def audited_patient(self, obj) -> Patient:
+
+def _confirming_a_deletion(request) -> bool:
+    """The delete confirmation is shown (and lists what would go, craving
+    times included), not the deletion confirmed."""
+    if request.method in ("GET", "HEAD"):
+        return True
+    return request.POST.get("action") == "delete_selected" and not request.POST.get("post")
+
+
+class AuditedPatientAdmin(admin.ModelAdmin):
+    """Every read of a patient's data in the admin is a view of that patient,
+    audited like a clinician's, in the patient's clinic's log: a change
+    page, a list (one row per patient shown), a delete confirmation (it lists
+    what would be deleted) and the history page."""
+
+    def audited_patient(self, obj) -> Patient | None:
         return obj.patient
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method in ("GET", "HEAD"):
             obj = self.get_object(request, unquote(object_id))
             if obj is not None and self.has_view_or_change_permission(request, obj):
-                patient = self.audited_patient(obj)
-                services.audit_record(
-                    actor=request.user, clinic=patient.clinic, action=AuditEvent.Action.PATIENT_VIEWED,
-                    patient=patient, detail="In the Django admin",
-                )
+                _audit_reads(request, [self.audited_patient(obj)], gettext_noop("In the Django admin: change page"))
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and request.method in ("GET", "HEAD"):
+            patients = [self.audited_patient(obj) for obj in changelist.result_list]
+            _audit_reads(request, patients, gettext_noop("In the Django admin: list"))
+        return response
 
-class RecountsProgressAdmin(AuditedPatientAdmin):
-    """Assignments and lesson progress edited in the admin: the patients'
-    stored progress (PatientQuerySet.refresh_progress) is recounted, the old
-    patient's too when a row moves to another."""
+    def get_deleted_objects(self, objs, request):
+        if _confirming_a_deletion(request):
+            patients = [self.audited_patient(obj) for obj in objs]
+            _audit_reads(request, patients, gettext_noop("In the Django admin: delete confirmation"))
+        return super().get_deleted_objects(objs, request)
 
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        Patient.objects.filter(pk__in={obj.patient_id, form.initial.get("patient")} - {None}).refresh_progress()
-
-    def delete_model(self, request, obj) -> None:
-        super().delete_model(request, obj)
-        Patient.objects.filter(pk=obj.patient_id).refresh_progress()
-
-    def delete_queryset(self, request, queryset) -> None:
-        patient_ids = set(queryset.values_list("patient_id", flat=True))
-        super().delete_queryset(request, queryset)
-        Patient.objects.filter(pk__in=patient_ids).refresh_progress()
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            _audit_reads(request, [self.audited_patient(obj)], gettext_noop("In the Django admin: history"))
+        return super().history_view(request, object_id, extra_context)
 
 
 class MembershipInline(admin.TabularInline):
@@ -79,14 +96,18 @@ class PatientAdmin(AuditedPatientAdmin):
 
 @admin.register(Invite)
 class InviteAdmin(admin.ModelAdmin):
+    """No code anywhere: an invite's code lets whoever reads it make an
+    account in the clinic. The clinic's own invite page shows the link."""
+
     list_display = ["label", "clinic", "created_at", "expires_at", "used_at"]
     list_filter = ["clinic"]
     list_select_related = ["clinic"]
-    readonly_fields = ["code", "used_at", "patient"]
+    exclude = ["code"]
+    readonly_fields = ["used_at", "patient"]
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(RecountsProgressAdmin):
+class AssignmentAdmin(AuditedPatientAdmin):
     list_display = ["patient", "lesson", "due_date", "withdrawn_at"]
     list_filter = ["patient__clinic", "lesson"]
     list_select_related = ["patient", "lesson"]
@@ -94,20 +115,39 @@ class AssignmentAdmin(RecountsProgressAdmin):
 
 
 @admin.register(LessonProgress)
-class LessonProgressAdmin(RecountsProgressAdmin):
+class LessonProgressAdmin(AuditedPatientAdmin):
     list_display = ["patient", "lesson", "completed_at", "score", "total"]
     list_select_related = ["patient", "lesson"]
     raw_id_fields = ["patient"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedPatientAdmin, UserAdmin):
+    """Django's user admin; a patient's account deleted here shows what would
+    go (their progress, craving summaries) first, and that is audited. The
+    list and the user page show usernames, no patient data."""
+
+    def audited_patient(self, obj: User) -> Patient | None:
+        return getattr(obj, "patient", None)
+
+    def changelist_view(self, request, extra_context=None):
+        return UserAdmin.changelist_view(self, request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return UserAdmin.change_view(self, request, object_id, form_url, extra_context)
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only, for staff too."""
 
-    list_display = ["created_at", "clinic", "actor_username", "action", "patient_label", "detail"]
+    list_display = ["created_at", "clinic", "actor_username", "action", "patient_id", "detail"]
     list_filter = ["clinic", "action"]
     list_select_related = ["clinic"]
-    search_fields = ["actor_username", "patient_label"]
+    search_fields = ["actor_username"]
 
     def has_add_permission(self, request) -> bool:
         return False

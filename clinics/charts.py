@@ -138,8 +138,7 @@ def daily_chart_svg(days: list[Day], *, labelled_by: str = "craving-summary") ->
             '<text x="{}" y="{}" class="ch-label" text-anchor="end">{}</text>',
             left - 6, _round1(float(y(value)) + 4), value,
         ))
-    count_y = height - bottom + 16
-    parts.append(format_html('<text x="{}" y="{}" class="ch-label" text-anchor="end">n</text>', left - 6, count_y))
+    count_y = height - bottom + 16  # under each day, its count (the legend says so)
     parts.append(format_html_join(
         "", '<text x="{}" y="{}" class="ch-count" text-anchor="middle">{}</text>',
         ((x(i), count_y, day.count) for i, day in enumerate(days) if day.count),
@@ -165,6 +164,8 @@ def daily_chart_svg(days: list[Day], *, labelled_by: str = "craving-summary") ->
             ))
     body = mark_safe("".join(parts))  # every part above went through format_html
     return format_html(
-        '<svg class="chart-svg" role="img" aria-labelledby="{}" viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
+        # font-size in the chart's own units, as static/js/chart.js sets it.
+        '<svg class="chart-svg" role="img" aria-labelledby="{}" viewBox="0 0 {} {}" font-size="11"'
+        ' xmlns="http://www.w3.org/2000/svg">{}</svg>',
         labelled_by, width, height, body,
     )

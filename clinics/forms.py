@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import PassphraseField
 from lessons.models import Lesson
 
 from .models import Clinic, Membership, Patient
@@ -100,14 +101,9 @@ class JoinForm(forms.Form):
         help_text=_("Not your real name. You can keep the one we suggest."),
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
     )
-    passphrase = forms.CharField(
-        min_length=12,
-        max_length=128,
+    passphrase = PassphraseField(
         label=_("Passphrase"),
         help_text=_("At least 12 characters. You can keep the one we suggest: write it down somewhere safe."),
-        # A visible field on purpose: the person needs to read the passphrase
-        # to keep it. The page is never cached.
-        widget=forms.TextInput(attrs={"autocomplete": "new-password", "autocapitalize": "none", "spellcheck": "false"}),
     )
 
     def clean_username(self) -> str:

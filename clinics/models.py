@@ -1,14 +1,16 @@
 """Clinics, their staff, their patients, what is assigned, what is done,
 and the audit log of who looked at whose data."""
 
+import hashlib
+import json
+import re
 import secrets
 import zoneinfo
-from datetime import date, timedelta
-from functools import lru_cache
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -27,12 +29,17 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.signals import SecurityEvent
 from lessons.models import Lesson
 
 INVITE_LIFETIME = timedelta(days=7)
+# settings.LANGUAGES, named in the reader's language.
+LANGUAGE_NAMES = {"en": _("English"), "es": _("Spanish")}
 
 
 def new_invite_code() -> str:
@@ -59,11 +66,6 @@ class Clinic(models.Model):
         help_text="An IANA time zone name, e.g. America/New_York or Europe/London.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # One more each time a patient joins, leaves, moves or is relabelled
-    # (clinics/hooks.py), in the same transaction: while it holds, the list of
-    # the clinic's patients in label order is the same list, so the dashboard
-    # may remember where its pages start (clinics.views.LargeListPaginator).
-    roster_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -81,10 +83,6 @@ class Clinic(models.Model):
     def today(self) -> date:
         """The clinic's calendar day: what "due today" and "overdue" follow."""
         return timezone.localdate(timezone=self.zone)
-
-    @classmethod
-    def roster_changed(cls, *clinic_ids: int) -> None:
-        cls.objects.filter(pk__in=clinic_ids).update(roster_version=F("roster_version") + 1)
 
 
 class Membership(models.Model):
@@ -135,28 +133,25 @@ class PatientQuerySet(models.QuerySet):
     def refresh_progress(self) -> int:
         """Recount these patients' stored progress (assigned_count, done_count,
         earliest_due_not_done) from their assignments' statuses, in one UPDATE.
-        Every write that changes an assignment, a completion or the sharing of
-        progress calls it, after its writes. Returns the rows updated."""
-        with transaction.atomic(using=self.db):
+        The receivers in clinics.hooks call it after every save or delete of
+        an assignment or lesson progress and every save of a patient's
+        sharing choice; writes that send no signals (bulk_create,
+        QuerySet.update, raw SQL) call it themselves (docs/clinics.md).
+        Returns the rows updated."""
+        # No savepoint: it runs after every such write, inside the writer's
+        # transaction; if it fails, the write fails with it.
+        with transaction.atomic(using=self.db, savepoint=False):
             # Lock the rows first: the UPDATE's snapshot is then taken once a
             # concurrent writer to the same patient has committed (PostgreSQL's
             # READ COMMITTED takes one per statement), so of two writers the
             # second to recount sees both writes.
             list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
-            return self._progress_recount()
+            return self.update(**counted_progress())
 
-    def _progress_recount(self) -> int:
-        # Done or not does not depend on the day: any day gives the same split.
-        statuses = Assignment.objects.filter(patient=OuterRef("pk")).active().with_status(today=date.today())
-        not_done = (
-            statuses.filter(status__in=NOT_DONE_STATUSES).order_by().values("patient")
-            .annotate(earliest=Min("due_date")).values("earliest")
-        )
-        return self.update(
-            assigned_count=_count(statuses),
-            done_count=_count(statuses.filter(status=Assignment.Status.DONE)),
-            earliest_due_not_done=Subquery(not_done),
-        )
+    def with_counted_progress(self) -> "PatientQuerySet":
+        """Annotate what refresh_progress() would store, as counted_<field>
+        (services.progress_recount compares the two)."""
+        return self.annotate(**{f"counted_{name}": value for name, value in counted_progress().items()})
 
     def overdue(self, *, today: date) -> "PatientQuerySet":
         """Something assigned, not done and due before `today` (the clinic's
@@ -167,6 +162,22 @@ class PatientQuerySet(models.QuerySet):
         """Something is assigned and none of it is done yet (only patients who
         share progress: for the others "not done" is unknown)."""
         return self.filter(shares_progress=True, assigned_count__gt=0, done_count=0)
+
+
+def counted_progress() -> dict:
+    """The stored progress fields, each as the expression that counts it
+    afresh for a patient row: one definition for the recount and its check."""
+    # Done or not does not depend on the day: any day gives the same split.
+    statuses = Assignment.objects.filter(patient=OuterRef("pk")).active().with_status(today=date.today())
+    not_done = (
+        statuses.filter(status__in=NOT_DONE_STATUSES).order_by().values("patient")
+        .annotate(earliest=Min("due_date")).values("earliest")
+    )
+    return {
+        "assigned_count": _count(statuses),
+        "done_count": _count(statuses.filter(status=Assignment.Status.DONE)),
+        "earliest_due_not_done": Subquery(not_done),
+    }
 
 
 def _count(queryset: models.QuerySet) -> Coalesce:
@@ -195,7 +206,8 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Stored progress, so the dashboard filters and pages with indexes instead
     # of counting every patient's assignments: recounted by
-    # PatientQuerySet.refresh_progress() on every write that changes them.
+    # PatientQuerySet.refresh_progress() after every write that changes them
+    # (clinics.hooks; docs/clinics.md says which writes recount themselves).
     # The earliest due date among the assignments not done yet (null when
     # none, or when the patient does not share progress).
     assigned_count = models.PositiveIntegerField(default=0, editable=False)
@@ -227,18 +239,12 @@ class Patient(models.Model):
 
     @property
     def language_name(self) -> str:
-        """The patient's language for the clinic to see: only while shared."""
-        return self.get_language_display() if self.shares_progress and self.language else ""
-
-
-@lru_cache(maxsize=8)
-def patients_with_progress(today: date) -> PatientQuerySet:
-    """All patients, annotated with_progress(today=today), for the dashboard
-    to filter to a page's ids. Building and resolving the two correlated
-    subqueries is half the cost of a page's rows (about 1.5 ms of 3 on the
-    bench's PostgreSQL), so it is done once a day per process. Safe to keep:
-    this queryset is never evaluated, and filter() works on a copy."""
-    return Patient.objects.all().with_progress(today=today)
+        """The patient's language for the clinic to see, named in the page's
+        language (settings.LANGUAGES names each in itself, for the switch):
+        only while shared."""
+        if not (self.shares_progress and self.language):
+            return ""
+        return str(LANGUAGE_NAMES.get(self.language, self.get_language_display()))
 
 
 class InviteQuerySet(models.QuerySet):
@@ -271,7 +277,10 @@ class Invite(models.Model):
         return reverse("clinics:invite_detail", kwargs={"pk": self.pk})
 
     def get_join_url(self) -> str:
-        return reverse("clinics:join", kwargs={"code": self.code})
+        # No language prefix, whatever the page's language: a secret link has
+        # one address, read in the language the phone wants (accounts.language).
+        with translation.override(settings.LANGUAGE_CODE):
+            return reverse("clinics:join", kwargs={"code": self.code})
 
     @property
     def is_used(self) -> bool:
@@ -378,12 +387,11 @@ class Assignment(models.Model):
         return AssignmentStatus(self.status).label
 
 
-@lru_cache(maxsize=8)
 def assignments_with_status(today: date) -> AssignmentQuerySet:
     """All assignments with their completion and status (on `today`, the
-    clinic's day) and their lesson, for a patient's page and phone to filter
-    to one patient. Built and resolved once a day per process, as
-    patients_with_progress: never evaluated here, and filter() works on a copy."""
+    clinic's day) and their lesson's title, for a patient's page and phone to
+    filter to one patient. Built for each request: a queryset kept between
+    requests is one list() away from serving one person's rows to another."""
     return (
         Assignment.objects.with_completion().with_status(today=today)
         .select_related("lesson").defer(*Lesson.reading_fields_through("lesson"))  # titles and slugs only
@@ -397,7 +405,7 @@ class LessonProgress(models.Model):
     `completed_at` is the earliest completion the phone sent (when it
     happened, not when it arrived); the quiz keeps the best score (a person
     retaking the check to read every explanation should not lower what
-    their clinic sees). Written by clinics.sync."""
+    their clinic sees). Written by clinics.phone.sync."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="progress")
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
@@ -418,7 +426,7 @@ class SyncedItem(models.Model):
     """One item a patient's phone sent and the server kept, under the id the
     phone gave it. The primary key is what makes the sync exactly-once: a
     replay, or a second request racing the first, cannot insert the same id
-    again (clinics.sync answers it "duplicate")."""
+    again (clinics.phone.sync answers it "duplicate")."""
 
     class Type(models.TextChoices):
         LESSON_COMPLETED = "lesson.completed", _("Lesson completed")
@@ -468,12 +476,60 @@ class CravingSummary(models.Model):
         return f"{self.patient} · craving {self.at:%Y-%m-%d %H:%M}"
 
 
+# Held while a row is chained to the last one (PostgreSQL): rows are chained
+# in the order they are numbered. SQLite's IMMEDIATE transactions already
+# let one writer at a time.
+AUDIT_CHAIN_LOCK = 0x43524553
+
+
+def audit_hash(previous: str, *, clinic_id, actor_id, actor_username, action, patient_id, detail, created_at) -> str:
+    """A row's hash: SHA-256 of the previous row's hash and this row's
+    fields, so that changing or removing any row breaks every hash after it
+    (`manage.py verify_audit`)."""
+    content = [
+        previous, clinic_id, actor_id, actor_username, action, patient_id, detail,
+        created_at.astimezone(UTC).isoformat(),
+    ]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def chain_head(self) -> str:
+        """The last row's hash ("" for none), with the chain locked until
+        the transaction ends. Call inside transaction.atomic()."""
+        connection = connections[self.db]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        return self.order_by("-pk").values_list("hash", flat=True).first() or ""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Chained in the order given, under the chain's lock."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            previous = self.chain_head()
+            for obj in objs:
+                previous = obj.hash = obj.chained_hash(previous)
+            return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        raise ValueError("Audit rows are append-only.")
+
+    def delete(self):
+        raise ValueError("Audit rows are append-only.")
+
+
 class AuditEvent(models.Model):
-    """Append-only: written by services, readable by clinic admins, never
-    edited or deleted through the app (the admin is read-only too), with one
-    exception: when a patient deletes their account, the rows about them lose
-    their label and username (services.patient_data_delete), so the log keeps
-    what staff did and that a patient record was deleted, and nothing more."""
+    """Append-only: written by services and by accounts' security events
+    (clinics.security), readable by clinic admins, never edited or deleted.
+    The app refuses (save() of an existing row, update(), delete()), and on
+    PostgreSQL so does the database (a trigger, migration 0011). Each row
+    carries a hash chained to the row before (audit_hash).
+
+    A row names a patient by id only, never by label or username (a
+    patient's own actions have no actor_username): deleting a patient's
+    account changes no row, and leaves rows that name no one. The log page
+    shows the label while the patient exists."""
 
     class Action(models.TextChoices):
         PATIENT_VIEWED = "patient_viewed", _("Viewed patient page")
@@ -489,23 +545,112 @@ class AuditEvent(models.Model):
         SHARING_STARTED = "sharing_started", _("Patient started sharing")
         PASSPHRASE_LINK = "passphrase_link", _("Made a new-passphrase link for a patient")
         STAFF_DEACTIVATED = "staff_deactivated", _("Deactivated a staff member")
+        STAFF_REACTIVATED = "staff_reactivated", _("Reactivated a staff member")
+        STAFF_REMOVED = "staff_removed", _("Removed a staff member from the clinic")
+        # Security events, reported by accounts (accounts.signals.SecurityEvent): its values and labels.
+        SIGNED_IN = SecurityEvent.SIGNED_IN.value, SecurityEvent.SIGNED_IN.label
+        SIGN_IN_FAILED = SecurityEvent.SIGN_IN_FAILED.value, SecurityEvent.SIGN_IN_FAILED.label
+        SECOND_FACTOR_ADDED = SecurityEvent.SECOND_FACTOR_ADDED.value, SecurityEvent.SECOND_FACTOR_ADDED.label
+        SECOND_FACTOR_PASSED = SecurityEvent.SECOND_FACTOR_PASSED.value, SecurityEvent.SECOND_FACTOR_PASSED.label
+        SECOND_FACTOR_FAILED = SecurityEvent.SECOND_FACTOR_FAILED.value, SecurityEvent.SECOND_FACTOR_FAILED.label
+        RECOVERY_CODES_MADE = SecurityEvent.RECOVERY_CODES_MADE.value, SecurityEvent.RECOVERY_CODES_MADE.label
+        RECOVERY_CODE_USED = SecurityEvent.RECOVERY_CODE_USED.value, SecurityEvent.RECOVERY_CODE_USED.label
+        PASSWORD_CHANGED = SecurityEvent.PASSWORD_CHANGED.value, SecurityEvent.PASSWORD_CHANGED.label
+        PASSWORD_SET_BY_LINK = SecurityEvent.PASSWORD_SET_BY_LINK.value, SecurityEvent.PASSWORD_SET_BY_LINK.label
+        LINK_USED_BY_STAFF = SecurityEvent.LINK_USED_BY_STAFF.value, SecurityEvent.LINK_USED_BY_STAFF.label
+        SIGN_IN_RESET = SecurityEvent.SIGN_IN_RESET.value, SecurityEvent.SIGN_IN_RESET.label
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="audit_events")
+    # Empty for a site superuser who is no clinic's staff member. A clinic
+    # that has an audit trail cannot be deleted.
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    # No database constraint, and nothing done on delete: deleting an account
+    # must not write to these rows (the id stays, naming no one).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=30, choices=Action.choices)
-    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    patient_label = models.CharField(max_length=100, blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     detail = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return (
-            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()} {self.patient_label}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Audit rows are append-only.")
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self.hash = self.chained_hash(AuditEvent.objects.using(using).chain_head())
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit rows are append-only.")
+
+    def chained_hash(self, previous: str) -> str:
+        return audit_hash(
+            previous, clinic_id=self.clinic_id, actor_id=self.actor_id, actor_username=self.actor_username,
+            action=self.action, patient_id=self.patient_id, detail=self.detail, created_at=self.created_at,
         )
+
+    @property
+    def detail_text(self) -> str:
+        """The detail in the page's language. It is stored as clinics.services
+        wrote it, in English and in one shape per action, and never changed
+        (the log is append-only): the shape is read back here."""
+        return audit_detail_text(self.action, self.detail)
+
+
+# The shapes clinics.services writes (tests/clinics/test_audit_details.py
+# writes each one through its service and reads it back).
+_DAY = r"\d{4}-\d{2}-\d{2}"
+ASSIGNED_DETAIL = re.compile(rf"^(?P<lessons>.+) due (?P<due>{_DAY})$")
+DUE_CHANGED_DETAIL = re.compile(rf"^(?P<lesson>.+): (?P<old>{_DAY}) → (?P<new>{_DAY})$")
+EXPORTED_DETAIL = re.compile(r"^(?P<rows>\d+) rows$")
+STAFF_DETAIL = re.compile(r"^(?P<username>.+) \((?P<role>[^()]+)\)$")
+# Actions whose detail is one of a few fixed English phrases (marked with
+# gettext_noop where written); others hold a label or a lesson's slug, which
+# must never be looked up as a phrase.
+FIXED_PHRASE_ACTIONS = {
+    AuditEvent.Action.PATIENT_VIEWED, AuditEvent.Action.EXPORTED,
+    AuditEvent.Action.SHARING_STARTED, AuditEvent.Action.SHARING_STOPPED,
+}
+
+
+def _day(iso: str) -> str:
+    return date_format(date.fromisoformat(iso), "j M Y")
+
+
+def audit_detail_text(action: str, detail: str) -> str:
+    if not detail:
+        return ""
+    if action == AuditEvent.Action.ASSIGNED and (match := ASSIGNED_DETAIL.match(detail)):
+        return gettext("%(lessons)s, due %(due)s") % {"lessons": match["lessons"], "due": _day(match["due"])}
+    if action == AuditEvent.Action.DUE_CHANGED and (match := DUE_CHANGED_DETAIL.match(detail)):
+        return gettext("%(lesson)s: due %(old)s, now %(new)s") % {
+            "lesson": match["lesson"], "old": _day(match["old"]), "new": _day(match["new"]),
+        }
+    if action == AuditEvent.Action.EXPORTED and (match := EXPORTED_DETAIL.match(detail)):
+        rows = int(match["rows"])
+        return ngettext("%(rows)s row", "%(rows)s rows", rows) % {"rows": rows}
+    if action in (AuditEvent.Action.STAFF_ADDED, AuditEvent.Action.STAFF_DEACTIVATED):
+        match = STAFF_DETAIL.match(detail)
+        if match and match["role"] in Membership.Role.values:
+            return f"{match['username']} ({Membership.Role(match['role']).label})"
+        return detail
+    if action in FIXED_PHRASE_ACTIONS:
+        return gettext(detail)
+    return detail
 

@@ -6,17 +6,20 @@ import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
+from accounts.mfa import sign_in_reset
 from accounts.models import User
-from accounts.services import sessions_end_all, set_password_path
+from accounts.services import admin_log_delete, sessions_end_all, set_password_path
+from accounts.signals import SecurityEvent
 from lessons.models import Lesson
 
 from .models import (
@@ -28,6 +31,7 @@ from .models import (
     LessonProgress,
     Membership,
     Patient,
+    PatientQuerySet,
     SyncedItem,
     validate_time_zone,
 )
@@ -45,18 +49,56 @@ class InviteUnavailable(Exception):
 
 
 def audit_record(
-    *, actor: User | None, clinic: Clinic, action: str, patient: Patient | None = None, detail: str = ""
+    *, actor: User | None, clinic: Clinic | None, action: str, patient: Patient | None = None, detail: str = ""
 ) -> AuditEvent:
-    """Append one line to the clinic's audit log."""
+    """Append one line to the clinic's audit log (clinic None: a site
+    superuser's own security events). A patient is named by id only, and a
+    patient acting on their own data has no username in the line: deleting
+    their account leaves every line as it is, naming no one."""
+    own = actor is not None and patient is not None and actor.pk == patient.user_id
     return AuditEvent.objects.create(
         clinic=clinic,
         actor=actor,
-        actor_username=getattr(actor, "username", "") or "",
+        actor_username="" if own else getattr(actor, "username", "") or "",
         action=action,
         patient=patient,
-        patient_label=patient.label if patient else "",
         detail=detail[:500],
     )
+
+
+def patients_viewed_record(*, actor: User, patients: Iterable[Patient | None], detail: str) -> None:
+    """One "viewed" line per patient (each in their clinic's log), in one
+    INSERT: for pages that show many patients at once (the Django admin's lists)."""
+    seen = {patient.pk: patient for patient in patients if patient is not None}
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            clinic_id=patient.clinic_id, actor=actor, actor_username=actor.username,
+            action=AuditEvent.Action.PATIENT_VIEWED, patient=patient, detail=detail[:500],
+        )
+        for patient in seen.values()
+    )
+
+
+# What the clinic's audit trail records of a patient's account security:
+# what happened through a link the clinic made, or done by its staff.
+PATIENT_SECURITY_EVENTS = {SecurityEvent.PASSWORD_SET_BY_LINK, SecurityEvent.LINK_USED_BY_STAFF}
+
+
+def security_event_record(*, user: User, event: str, detail: str = "", by: User | None = None) -> AuditEvent | None:
+    """An account's security event (accounts.signals.security_event) in the
+    audit trail: a staff member's in their clinic's (a superuser's who is no
+    clinic's staff, in the site's, seen in the Django admin); a patient's
+    only when it is one of PATIENT_SECURITY_EVENTS. Patients' sign-ins are
+    not recorded."""
+    membership = Membership.objects.select_related("clinic").filter(user=user).first()
+    if membership is not None or user.is_staff or user.is_superuser:
+        clinic = membership.clinic if membership is not None else None
+        return audit_record(actor=by or user, clinic=clinic, action=event, detail=detail)
+    if event in PATIENT_SECURITY_EVENTS:
+        patient = Patient.objects.select_related("clinic").filter(user=user).first()
+        if patient is not None:
+            return audit_record(actor=by, clinic=patient.clinic, action=event, patient=patient, detail=detail)
+    return None
 
 
 # --- Staff -------------------------------------------------------------------
@@ -76,14 +118,31 @@ def staff_create(
     return user
 
 
+def _clinic_may_manage(*, clinic: Clinic, membership: Membership) -> User:
+    """The member's account, if the clinic's admins may change it: not a
+    site administrator's (Django staff or superuser), whose account opens
+    every clinic; a clinic admin can only remove them from the clinic."""
+    if membership.clinic_id != clinic.pk:
+        raise ValueError("the staff member must belong to the clinic")
+    user = membership.user
+    if user.is_staff or user.is_superuser:
+        raise ValueError(
+            gettext(
+                "%(username)s is a site administrator: you can remove them from this clinic, "
+                "but not change their account."
+            )
+            % {"username": user.username}
+        )
+    return user
+
+
 @transaction.atomic
 def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> None:
     """A staff member leaves: their account can no longer sign in, and every
     session they have open ends on its next request. Audited. Refused for
-    oneself (a clinic must not lose its last admin by a slip)."""
-    if membership.clinic_id != clinic.pk:
-        raise ValueError("the staff member must belong to the clinic")
-    user = membership.user
+    oneself (a clinic must not lose its last admin by a slip) and for a site
+    administrator who is a member (staff_remove instead)."""
+    user = _clinic_may_manage(clinic=clinic, membership=membership)
     if user.pk == by.pk:
         raise ValueError(gettext("You cannot deactivate your own account."))
     if not user.is_active:
@@ -93,7 +152,69 @@ def staff_deactivate(*, clinic: Clinic, by: User, membership: Membership) -> Non
     sessions_end_all(user=user)
     audit_record(
         actor=by, clinic=clinic, action=AuditEvent.Action.STAFF_DEACTIVATED,
+        detail=f"{user.username} ({membership.role})",
+    )
+
+
+@transaction.atomic
+def staff_reactivate(*, clinic: Clinic, by: User, membership: Membership) -> None:
+    """A deactivated staff member comes back: their account can sign in
+    again (with the password and authenticator they had). Audited."""
+    user = _clinic_may_manage(clinic=clinic, membership=membership)
+    if user.is_active:
+        return
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=by, clinic=clinic, action=AuditEvent.Action.STAFF_REACTIVATED,
         detail=f"{user.username} ({membership.get_role_display()})",
+    )
+
+
+def staff_sign_in_reset(*, clinic: Clinic, by: User, membership: Membership) -> str:
+    """A staff member lost their phone or password: a one-time link with
+    which they set a new password and connect a new authenticator app (the
+    old one and their recovery codes stop working, and every session ends).
+    Audited (the security event of accounts.mfa.sign_in_reset); the clinic's
+    other admins are told at their next sign-in. Not for oneself, nor for a
+    deactivated account or a site administrator."""
+    user = _clinic_may_manage(clinic=clinic, membership=membership)
+    if user.pk == by.pk:
+        raise ValueError(gettext("Ask another clinic admin to reset your own sign-in."))
+    if not user.is_active:
+        raise ValueError(gettext("Reactivate %(username)s first.") % {"username": user.username})
+    return sign_in_reset(user=user, by=by)
+
+
+@transaction.atomic
+def staff_remove(*, clinic: Clinic, by: User, membership: Membership) -> None:
+    """Take a member off the clinic's staff, account untouched: for a site
+    administrator who is a member (their account is not the clinic's to
+    change). Audited."""
+    if membership.clinic_id != clinic.pk:
+        raise ValueError("the staff member must belong to the clinic")
+    if membership.user_id == by.pk:
+        raise ValueError(gettext("You cannot remove yourself from the clinic."))
+    detail = f"{membership.user.username} ({membership.get_role_display()})"
+    membership.delete()
+    audit_record(actor=by, clinic=clinic, action=AuditEvent.Action.STAFF_REMOVED, detail=detail)
+
+
+# What a clinic admin is told at their next full sign-in: changes to how the
+# clinic's staff sign in that someone else made.
+TOLD_TO_ADMINS = (AuditEvent.Action.SECOND_FACTOR_ADDED, AuditEvent.Action.SIGN_IN_RESET)
+
+
+def staff_sign_in_changes_since_last_sign_in(*, admin: User, clinic: Clinic, limit: int = 10) -> list[AuditEvent]:
+    """Others' sign-in changes in the clinic since the admin's previous full
+    sign-in (their second-to-last second step; the last is this one)."""
+    full_sign_ins = AuditEvent.objects.filter(
+        actor=admin, action__in=[AuditEvent.Action.SECOND_FACTOR_PASSED, AuditEvent.Action.RECOVERY_CODE_USED]
+    ).order_by("-pk").values_list("pk", flat=True)
+    previous = full_sign_ins[1:2].first() or 0
+    return list(
+        AuditEvent.objects.filter(clinic=clinic, action__in=TOLD_TO_ADMINS, pk__gt=previous)
+        .exclude(actor=admin).order_by("pk")[:limit]
     )
 
 
@@ -154,7 +275,8 @@ def invite_create(*, clinic: Clinic, created_by: User, label: str, lifetime: tim
     if lifetime is not None:
         invite.expires_at = timezone.now() + lifetime
     invite.save()
-    audit_record(actor=created_by, clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail=invite.label)
+    # The invite by number: its label is the patient's, and audit lines name no patient.
+    audit_record(actor=created_by, clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail=f"#{invite.pk}")
     return invite
 
 
@@ -244,7 +366,6 @@ def assignments_create(
             patient=patient,
             detail=f"{', '.join(lesson.slug for lesson in lessons)} due {due_date.isoformat()}",
         )
-    Patient.objects.filter(pk__in=[patient.pk for patient in patients]).refresh_progress()
     return result
 
 
@@ -253,7 +374,6 @@ def assignment_change_due(*, clinician: User, assignment: Assignment, due_date: 
     old = assignment.due_date
     assignment.due_date = due_date
     assignment.save(update_fields=["due_date"])
-    Patient.objects.filter(pk=assignment.patient_id).refresh_progress()
     audit_record(
         actor=clinician,
         clinic=assignment.patient.clinic,
@@ -270,7 +390,6 @@ def assignment_withdraw(*, clinician: User, assignment: Assignment) -> Assignmen
     if assignment.withdrawn_at is None:
         assignment.withdrawn_at = timezone.now()
         assignment.save(update_fields=["withdrawn_at"])
-        Patient.objects.filter(pk=assignment.patient_id).refresh_progress()
         audit_record(
             actor=clinician,
             clinic=assignment.patient.clinic,
@@ -321,7 +440,7 @@ def sharing_set(*, patient: Patient, category: str, share: bool, language: str =
     if category not in SHARING:
         raise SharingError(gettext("Unknown kind of data."))
     # Lock the patient row: an item being stored at the same moment either
-    # lands before this delete or sees the new choice (clinics.sync).
+    # lands before this delete or sees the new choice (clinics.phone.sync).
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if category == "notes" and share and not patient.shares_cravings:
         raise SharingError(gettext("Share your craving summaries first: a note is shared with its craving."))
@@ -340,12 +459,9 @@ def _sharing_change(patient: Patient, name: str, *, share: bool, language: str =
     if name == "lessons":
         patient.language = language if share else ""
         fields.append("language")
-    patient.save(update_fields=fields)
-    if name == "lessons":
-        if not share:
-            LessonProgress.objects.filter(patient=patient).delete()
-        # Not shared, nothing is done or overdue as far as the clinic knows.
-        Patient.objects.filter(pk=patient.pk).refresh_progress()
+    patient.save(update_fields=fields)  # stored progress follows (clinics.hooks)
+    if name == "lessons" and not share:
+        LessonProgress.objects.filter(patient=patient).delete()
     if not share:
         if name == "notes":
             CravingSummary.objects.filter(patient=patient).exclude(note="").update(note="")
@@ -378,10 +494,13 @@ KEPT_AFTER_DELETION = [
     },
     {
         "what": gettext_lazy(
-            "Your clinic’s audit log lines about what its staff did, such as viewing a patient’s page, "
-            "with your label and username removed"
+            "Your clinic’s audit log lines about what its staff did, such as viewing a patient’s page. "
+            "They name a patient by a number only, never by label or username"
         ),
-        "why": gettext_lazy("So the clinic can still show who looked at patient records, and when."),
+        "why": gettext_lazy(
+            "So the clinic can still show who looked at patient records, and when. Audit lines are never changed or "
+            "deleted; once your account is gone, the number names no one."
+        ),
     },
 ]
 
@@ -459,26 +578,65 @@ def patient_kept_after_deletion(*, user: User) -> list[dict]:
 
 @transaction.atomic
 def patient_data_delete(*, user: User) -> None:
-    """Before a patient's account is deleted: remove their invite, strip their
-    label and username from the clinic's audit log, and add one line saying
-    a patient record was deleted. The rest (assignments, progress, synced
-    items, craving summaries) goes with the patient row (cascade)."""
+    """Before a patient's account is deleted: remove their invite and add one
+    line to the clinic's audit log saying that this patient record was
+    deleted. The audit log's lines are not touched (they name the patient by
+    id only, which then names no one). The rest (assignments, progress,
+    synced items, craving summaries) goes with the patient row (cascade)."""
     patient = Patient.objects.select_related("clinic").filter(user=user).first()
     if patient is None:
         return
-    clinic = patient.clinic
-    invites = Invite.objects.filter(patient=patient)
-    labels = {patient.label, *invites.values_list("label", flat=True)}
-    invites.delete()
-    AuditEvent.objects.filter(patient=patient).update(patient_label="")
-    AuditEvent.objects.filter(actor=user).update(actor_username="")
-    # A "Created invite" line names the invite's label in its detail, with no
-    # link to the patient: match it by that label (another invite with the
-    # very same label loses its detail too, which hides nothing from anyone).
-    AuditEvent.objects.filter(
-        clinic=clinic, action=AuditEvent.Action.INVITE_CREATED, detail__in=labels
-    ).update(detail="")
-    audit_record(actor=None, clinic=clinic, action=AuditEvent.Action.ACCOUNT_DELETED)
+    # The Django admin's log names each object it changed (a label, "lesson
+    # for LABEL"): its entries about anything of the patient's go too.
+    admin_log_delete(
+        objects=[
+            patient,
+            *Invite.objects.filter(patient=patient),
+            *Assignment.objects.filter(patient=patient).only("pk"),
+            *LessonProgress.objects.filter(patient=patient).only("pk"),
+        ]
+    )
+    Invite.objects.filter(patient=patient).delete()
+    audit_record(actor=None, clinic=patient.clinic, action=AuditEvent.Action.ACCOUNT_DELETED, patient=patient)
+
+
+# --- Stored progress ---------------------------------------------------------
+
+PROGRESS_FIELDS = ("assigned_count", "done_count", "earliest_due_not_done")
+RECOUNT_CHUNK = 500  # patients per recount UPDATE (and per lock held)
+
+
+@dataclass(frozen=True)
+class ProgressCorrection:
+    patient_id: int
+    clinic: str  # its slug
+    stored: tuple  # PROGRESS_FIELDS as they were stored
+    counted: tuple  # and as counted now
+
+
+def progress_recount(*, patients: PatientQuerySet) -> tuple[int, list[ProgressCorrection]]:
+    """Compare these patients' stored progress with a count made now and
+    recount those that differ: the safety net for writes that send no
+    signals (bulk_create, QuerySet.update, raw SQL; docs/clinics.md).
+    Idempotent: run again, it corrects nothing. Each RECOUNT_CHUNK patients
+    are recounted in a transaction of their own, so a phone's sync never
+    waits on all of them. Returns how many patients were checked and what
+    was corrected."""
+    counted = [f"counted_{name}" for name in PROGRESS_FIELDS]
+    rows = (
+        patients.with_counted_progress().order_by("pk")
+        .values_list("pk", "clinic__slug", *PROGRESS_FIELDS, *counted)
+    )
+    checked, corrections = 0, []
+    for pk, clinic, *values in rows.iterator(chunk_size=EXPORT_CHUNK):
+        checked += 1
+        stored, now = tuple(values[: len(PROGRESS_FIELDS)]), tuple(values[len(PROGRESS_FIELDS) :])
+        if stored != now:
+            corrections.append(ProgressCorrection(patient_id=pk, clinic=clinic, stored=stored, counted=now))
+    for start in range(0, len(corrections), RECOUNT_CHUNK):
+        chunk = corrections[start : start + RECOUNT_CHUNK]
+        Patient.objects.filter(pk__in=[correction.patient_id for correction in chunk]).refresh_progress()
+    return checked, corrections
 
 
 # --- Export ------------------------------------------------------------------
@@ -521,14 +679,17 @@ def progress_export_csv(*, clinic: Clinic, actor: User, today: date | None = Non
         )
         _audit_each_patient(
             Patient.objects.for_clinic(clinic).filter(Exists(assignments.filter(patient=OuterRef("pk")))),
-            actor=actor, clinic=clinic, action=AuditEvent.Action.EXPORTED, detail="Included in a progress export (CSV)",
+            actor=actor, clinic=clinic, action=AuditEvent.Action.EXPORTED,
+            detail=gettext_noop("Included in a progress export (CSV)"),
         )
-    return _csv_lines(rows.iterator(chunk_size=EXPORT_CHUNK))
+    return _csv_lines(rows.iterator(chunk_size=EXPORT_CHUNK), zone=clinic.zone)
 
 
-def _csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
+def _csv_lines(rows: Iterable[tuple], *, zone: zoneinfo.ZoneInfo) -> Iterator[str]:
     """The CSV in pieces of EXPORT_CHUNK lines: one write to the socket per
-    piece, not per line (400,000 small writes take longer than the query)."""
+    piece, not per line (400,000 small writes take longer than the query).
+    Times are the clinic's, as on its pages (due dates are its calendar
+    days): ISO 8601 to the second, with the offset."""
     writer = csv.writer(_Line())
     lines = [writer.writerow(CSV_HEADER)]
     for label, slug, due_date, status, completed_at, score, total, note in rows:
@@ -541,7 +702,7 @@ def _csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
             slug,
             due_date.isoformat(),
             status,
-            completed_at.isoformat() if shared and completed_at else "",
+            completed_at.astimezone(zone).isoformat(timespec="seconds") if shared and completed_at else "",
             "" if not shared or score is None else score,
             "" if not shared or total is None else total,
             _csv_safe(note),
@@ -551,17 +712,17 @@ def _csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
 
 
 def _audit_each_patient(patients: models.QuerySet, *, actor: User, clinic: Clinic, action: str, detail: str) -> None:
-    """One audit row per patient of `patients`, in one INSERT ... SELECT: the
-    database copies ids and labels, however many there are (the ORM has no
-    INSERT ... SELECT; bulk_create would hold every row in memory)."""
-    fields = ["clinic", "actor", "actor_username", "action", "patient", "patient_label", "detail", "created_at"]
-    columns = ", ".join(connection.ops.quote_name(AuditEvent._meta.get_field(name).column) for name in fields)
-    select, params = patients.order_by().values_list("pk", "label").query.sql_with_params()
-    constants = [clinic.pk, actor.pk, actor.username, action]
-    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(AuditEvent._meta.db_table)} ({columns}) "
-            f"SELECT %s, %s, %s, %s, chosen.*, %s, %s FROM ({select}) chosen",  # chosen: id, label
-            [*constants, detail[: AuditEvent._meta.get_field("detail").max_length], created_at, *params],
-        )
+    """One audit row per patient of `patients`, inserted EXPORT_CHUNK at a
+    time (each row's hash chains to the one before, so the rows are made
+    here; memory stays flat however many patients)."""
+    created_at = timezone.now()
+    ids = patients.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=EXPORT_CHUNK)
+    with transaction.atomic():
+        while chunk := list(islice(ids, EXPORT_CHUNK)):
+            AuditEvent.objects.bulk_create(
+                AuditEvent(
+                    clinic=clinic, actor=actor, actor_username=actor.username, action=action, patient_id=pk,
+                    detail=detail[:500], created_at=created_at,
+                )
+                for pk in chunk
+            )

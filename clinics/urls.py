@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import views
 
 app_name = "clinics"
 
@@ -18,8 +18,9 @@ urlpatterns = [
     path("clinic/audit/", views.audit_log, name="audit_log"),
     path("clinic/staff/", views.staff, name="staff"),
     path("clinic/staff/<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
+    path("clinic/staff/<int:pk>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
+    path("clinic/staff/<int:pk>/reset-sign-in/", views.staff_sign_in_reset, name="staff_sign_in_reset"),
+    path("clinic/staff/<int:pk>/remove/", views.staff_remove, name="staff_remove"),
     path("join/<str:code>/", views.join, name="join"),
     path("me/sharing/", views.sharing, name="sharing"),
-    path("api/v1/me/assignments/", api.me, name="api_assignments"),
-    path("api/v1/sync", api.sync_batch, name="api_sync"),
 ]

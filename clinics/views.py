@@ -1,13 +1,13 @@
 """Clinic pages (staff only, scoped to the staff member's clinic), the
 patient's join page and their sharing choices.
 
-The phone's JSON API is in clinics/api.py. Every view here is `never_cache`: the service worker never stores a response
+The phone's JSON API is in clinics/phone/. Every view here is `never_cache`: the service worker never stores a response
 marked no-store/private, so a shared phone keeps no copy of clinic data."""
 
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from functools import cached_property, wraps
+from functools import wraps
 
 import segno
 from django.conf import settings
@@ -15,9 +15,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +29,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import backends
-from accounts.services import passphrase_suggest, set_password_path, username_suggest_free
+from accounts.language import in_the_wanted_language
+from accounts.services import passphrase_suggest, set_password_link_lifetime, set_password_path, username_suggest_free
 from lessons.models import Lesson
 
 from . import charts, services
@@ -44,12 +44,8 @@ from .models import (
     Membership,
     Patient,
     assignments_with_status,
-    patients_with_progress,
 )
-
-PAGE_SIZE = 25
-# One progress item is a slug, two numbers and a flag: well under 1 KB.
-PROGRESS_MAX_BYTES = 16 * 1024
+from .paging import patients_page
 
 
 def clinic_staff_required(view: Callable | None = None, *, admin: bool = False) -> Callable:
@@ -89,95 +85,14 @@ FILTERS = {
 }
 
 
-# A health system's list of patients is expensive twice on every page:
-# counting it (an index scan of all 50,000) and reaching a deep page with
-# OFFSET (every index entry before it: 25,000 for page 1,000). For a list
-# from LARGE_COUNT up, this process remembers for REMEMBER_SECONDS:
-# - its count, per clinic, filter, search and day. The page shown checks it
-#   (one row more is read): a page short of rows before the last, or rows
-#   past the last page, and the list is counted afresh. Elsewhere a total
-#   may lag a change by up to a minute; the rows shown are always read afresh.
-# - for the list of everyone (and a search of it), while the clinic's roster
-#   version holds (Clinic.roster_version: nobody joined, left or was
-#   relabelled, so the list is the same list), where each page served starts
-#   and where the next one starts, after its last row: a page is read from
-#   its start, so paging on costs the same at page 1,000 as at page 2. A
-#   filtered list changes with every lesson done; it pages with OFFSET.
-# A smaller clinic's list is counted and paged afresh on every page.
-LARGE_COUNT = 5_000
-REMEMBER_SECONDS = 60
-remembered = LocMemCache("crest-dashboard-lists", {"TIMEOUT": REMEMBER_SECONDS, "OPTIONS": {"MAX_ENTRIES": 5_000}})
-
-
-class LargeListPaginator(Paginator):
-    """Pages (label, pk) rows, in that order, into pages of pks, remembering
-    a large list's count and, when `fixed` (the list cannot change while
-    `key` holds), its page starts, as described above."""
-
-    def __init__(self, rows, per_page: int, *, key: str, fixed: bool) -> None:
-        super().__init__(rows, per_page)
-        self.key = key
-        self.fixed = fixed
-        self.count_remembered = False
-
-    @cached_property
-    def count(self) -> int:
-        count = remembered.get(self.key)
-        self.count_remembered = count is not None
-        if count is None:
-            count = super().count
-            if count >= LARGE_COUNT:
-                remembered.set(self.key, count)
-        return count
-
-    def page(self, number) -> Page:
-        number = self.validate_number(number)
-        rows = self._read(number)
-        if self.count_remembered and not self._agrees(number, rows):
-            remembered.delete(self.key)
-            for counted in ("count", "num_pages"):
-                self.__dict__.pop(counted, None)
-            number = min(number, self.num_pages)
-            rows = self._read(number)
-        return self._get_page([pk for _, pk in rows[: self.per_page]], number, self)
-
-    def _read(self, number: int) -> list:
-        """The page's rows and one more (is there anything after it?)."""
-        starts = self.fixed and self.count >= LARGE_COUNT  # page 1 starts at the top: nothing to remember
-        start_key = f"{self.key}:{number}"
-        start = remembered.get(start_key) if starts and number > 1 else None
-        rows = self._rows_from(start) if start else []
-        if not rows:
-            if start:
-                remembered.delete(start_key)  # nothing after it any more: not to be tried again
-            bottom = (number - 1) * self.per_page
-            rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if starts and rows:
-            if number > 1:
-                remembered.add(start_key, (rows[0], True))
-            if len(rows) > self.per_page:
-                remembered.add(f"{self.key}:{number + 1}", (rows[self.per_page - 1], False))
-        return rows
-
-    def _rows_from(self, start) -> list:
-        (label, pk), inclusive = start
-        after = {"pk__lt" if inclusive else "pk__lte": pk}
-        return list(self.object_list.filter(label__gte=label).exclude(label=label, **after)[: self.per_page + 1])
-
-    def _agrees(self, number: int, rows: list) -> bool:
-        """Does the page read agree with the count?"""
-        bottom = (number - 1) * self.per_page
-        shown = max(0, min(self.per_page, self.count - bottom))
-        return min(len(rows), self.per_page) == shown and (len(rows) > self.per_page) == (self.count > bottom + shown)
-
-
 @never_cache
 @clinic_staff_required
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Pages over patient ids first (filters and order from the stored
-    progress, served by indexes), then annotates only the page shown: three
-    queries (count, page of ids, its rows) whatever the clinic's size."""
+    progress, served by indexes), then annotates only the page shown: the
+    same queries (the count or its cached value, a page of ids, its rows)
+    whatever the clinic's size."""
     show = request.GET.get("show", "all")
     if show not in FILTERS:
         show = "all"
@@ -190,15 +105,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         patients = patients.overdue(today=today)
     elif show == "not_started":
         patients = patients.not_started()
-    rows = patients.order_by("label", "pk").values_list("label", "pk")
-    # The list of everyone is the same list while the roster version holds;
-    # a filtered one changes with lessons done and with the day.
-    fixed = show == "all"
-    version = request.clinic.roster_version if fixed else today.isoformat()
-    key = hashlib.sha256(repr((request.clinic.pk, show, query, version)).encode()).hexdigest()
-    page = LargeListPaginator(rows, PAGE_SIZE, key=key, fixed=fixed).get_page(request.GET.get("page"))
+    searched = hashlib.sha256(query.encode()).hexdigest()[:16]
+    key = f"clinics.dashboard.count:{request.clinic.pk}:{show}:{today.isoformat()}:{searched}"
+    page = patients_page(patients, request.GET, anchors=Patient.objects.for_clinic(request.clinic), key=key)
+    # Rows to show, as dicts: the template reads 25 x 8 values, and a dict
+    # answers each lookup at once (a model instance makes Django's template
+    # engine try, and fail, an item lookup first).
     page.object_list = list(
-        patients_with_progress(today).filter(pk__in=list(page.object_list)).order_by("label", "pk")
+        Patient.objects.with_progress(today=today).filter(pk__in=page.object_list).order_by("label", "pk")
+        .values("pk", "label", "assigned_count", "done_count", "shares_progress", "overdue_count", "last_activity")
     )
     return render(
         request,
@@ -215,6 +130,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        # Another site sent the browser here (a link, a redirect): the session
+        # cookie comes along (SameSite=Lax), but the clinician did not choose
+        # to open this record. No data and no "viewed" row; a button opens it.
+        return render(request, "clinics/patient_open.html", {"url": request.get_full_path()})
     today = request.clinic.today()
     assignments = list(
         assignments_with_status(today).filter(patient=patient).order_by("withdrawn_at", "due_date", "lesson__order")
@@ -247,7 +167,6 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "assignments": assignments,
             "other_progress": other_progress,
             "cravings": cravings,
-            "due_form": DueDateForm(),
         },
     )
 
@@ -380,7 +299,7 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
             "patient": patient,
             "link": link,
             "qr": mark_safe(qr_svg(link)),
-            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+            "link_lifetime": set_password_link_lifetime(),
         },
     )
 
@@ -389,11 +308,12 @@ def patient_passphrase_link(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-@clinic_staff_required
+@clinic_staff_required(admin=True)
 @require_POST
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """A POST (with CSRF): it writes audit rows, so a GET (a prefetch, a
-    link opened by someone else's page) must never produce it."""
+    """Every patient's progress in one file: for clinic admins only. A POST
+    (with CSRF): it writes audit rows, so a GET (a prefetch, a link opened
+    by someone else's page) must never produce it."""
     lines = services.progress_export_csv(clinic=request.clinic, actor=request.user)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = f"crest-{request.clinic.slug}-{timezone.localdate().isoformat()}.csv"
@@ -405,7 +325,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @clinic_staff_required(admin=True)
 @require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.filter(clinic=request.clinic).order_by("-created_at", "-pk")
+    # Lines name a patient by id; the label comes from the patient while they exist.
+    events = AuditEvent.objects.filter(clinic=request.clinic).select_related("patient").order_by("-created_at", "-pk")
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "clinics/audit_log.html", {"page": page})
 
@@ -435,21 +356,71 @@ def staff(request: HttpRequest) -> HttpResponse:
             None if member.user.has_usable_password() or not member.user.is_active
             else request.build_absolute_uri(set_password_path(user=member.user))
         )
-    return render(request, "clinics/staff.html", {"form": form, "members": members})
+    return render(
+        request, "clinics/staff.html",
+        {"form": form, "members": members, "link_lifetime": set_password_link_lifetime()},
+    )
 
 
 @never_cache
 @clinic_staff_required(admin=True)
 @require_POST
 def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _change_staff(
+        request, pk, services.staff_deactivate, gettext("Deactivated %(username)s. They are signed out everywhere.")
+    )
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_POST
+def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _change_staff(request, pk, services.staff_reactivate, gettext("Reactivated %(username)s."))
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_POST
+def staff_sign_in_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """A one-time link for a staff member to set a new password and connect
+    a new authenticator app, shown once to the admin to pass on."""
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, clinic=request.clinic)
     try:
-        services.staff_deactivate(clinic=request.clinic, by=request.user, membership=membership)
+        path = services.staff_sign_in_reset(clinic=request.clinic, by=request.user, membership=membership)
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("clinics:staff")
+    return render(
+        request,
+        "clinics/staff_sign_in_link.html",
+        {
+            "member": membership,
+            "link": request.build_absolute_uri(path),
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
+    )
+
+
+@never_cache
+@clinic_staff_required(admin=True)
+@require_POST
+def staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    return _change_staff(
+        request, pk, services.staff_remove, gettext("Removed %(username)s from the clinic. Their account is unchanged.")
+    )
+
+
+def _change_staff(request: HttpRequest, pk: int, change, done: str) -> HttpResponse:
+    """One admin change to a staff member of this clinic: the service makes
+    it (and refuses, with a reason, what it must not do, such as leaving the
+    clinic without an admin); the staff page says what happened."""
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk, clinic=request.clinic)
+    try:
+        change(clinic=request.clinic, by=request.user, membership=membership)
     except ValueError as error:
         messages.error(request, str(error))
     else:
-        deactivated = gettext("Deactivated %(username)s. They are signed out everywhere.")
-        messages.success(request, deactivated % {"username": membership.user.username})
+        messages.success(request, done % {"username": membership.user.username})
     return redirect("clinics:staff")
 
 
@@ -462,6 +433,7 @@ def _unavailable(request: HttpRequest, reason: str) -> HttpResponse:
 
 
 @never_cache
+@in_the_wanted_language
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, code: str) -> HttpResponse:
     try:

@@ -1,6 +1,6 @@
 """The names the craving log uses: triggers, tools and outcomes. The toolkit
 page renders them, and the server checks a shared craving summary against
-them (clinics.sync), so both read this one list."""
+them (clinics.phone.sync), so both read this one list."""
 
 from django.utils.translation import gettext, gettext_noop
 
@@ -82,6 +82,9 @@ OUTCOMES = [
 TOOL_LABELS = {key: name for key, name, _ in TOOLS}
 OUTCOME_LABELS = dict(OUTCOMES)
 TRIGGER_KINDS = {key: frozenset(options) for key, _, options in TRIGGERS}
+# Ticking one of these in the check-in offers the safety plan and the
+# crisis lines (the toolkit marks them data-low-mood for craving-flow.js).
+LOW_MOOD_TRIGGERS = frozenset({"Sad", "Lonely"})
 
 
 def choice_labels() -> dict:
@@ -93,3 +96,29 @@ def choice_labels() -> dict:
         "triggerKinds": {key: gettext(label) for key, label, _ in TRIGGERS},
         "triggers": {option: gettext(option) for _, _, options in TRIGGERS for option in options},
     }
+
+
+# "My safety plan": the steps of the Stanley–Brown safety plan, described in
+# Crest's own words (FACTS.md §11.5: the form's wording is not copied), plus
+# the person's reasons. The key names the step in the plan kept on the phone
+# (static/js/safety-plan.js); a "contacts" step holds names and numbers, a
+# "text" step one thing a line. Add steps rather than renaming keys: a
+# renamed key hides what a person already wrote.
+SAFETY_PLAN_STEPS = [
+    ("warning-signs", "text", gettext_noop("My warning signs"),
+     gettext_noop("Thoughts, feelings or situations that tell me a crisis may be coming.")),
+    ("coping", "text", gettext_noop("What I can do on my own"),
+     gettext_noop("Things that take my mind off it without contacting anyone: a walk, music, a shower, "
+                  "slow breathing.")),
+    ("distraction", "text", gettext_noop("People and places that take my mind off things"),
+     gettext_noop("Someone to spend time with, or a place to go, like a café, a park or a meeting.")),
+    ("helpers", "contacts", gettext_noop("People I can ask for help"),
+     gettext_noop("Family or friends I can tell that I am struggling.")),
+    ("professionals", "contacts", gettext_noop("Professionals and crisis lines"),
+     gettext_noop("My clinic, my doctor or my counselor. The crisis lines below are always here.")),
+    ("safer", "text", gettext_noop("Making my place safer"),
+     gettext_noop("For example: naloxone where I can reach it, medicines locked away, and asking someone to keep "
+                  "things I could use to hurt myself.")),
+    ("reasons", "text", gettext_noop("My reasons to keep going"),
+     gettext_noop("The people, plans and things that matter most to me.")),
+]

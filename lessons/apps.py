@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 def load_lessons_after_migrate(sender, **kwargs) -> None:
@@ -22,21 +22,8 @@ def load_lessons_after_migrate(sender, **kwargs) -> None:
         )
 
 
-def reset_lessons_version(sender, **kwargs) -> None:
-    """Any saved or deleted lesson or translation (the admin, the loader, a
-    shell) changes the public pages: forget the version they are cached
-    under. A signal, not a call in each place, so no write path can forget it."""
-    from .services import lessons_version_reset
-
-    lessons_version_reset()
-
-
 class LessonsConfig(AppConfig):
     name = "lessons"
 
     def ready(self) -> None:
         post_migrate.connect(load_lessons_after_migrate, sender=self, dispatch_uid="lessons.load_after_migrate")
-        for name in ("Lesson", "LessonTranslation"):
-            model = self.get_model(name)
-            post_save.connect(reset_lessons_version, sender=model, dispatch_uid=f"lessons.version_on_save.{name}")
-            post_delete.connect(reset_lessons_version, sender=model, dispatch_uid=f"lessons.version_on_delete.{name}")

@@ -3,6 +3,9 @@
 
 from typing import Any
 
+# A check is short enough for a phone: 2 to 4 questions (a micro-lesson fewer).
+MAX_QUESTIONS = 4
+
 
 class QuizError(ValueError):
     pass
@@ -26,8 +29,8 @@ def validate_quiz(quiz: Any) -> None:
     has no correct choice and does not count toward the score."""
     if not isinstance(quiz, list):
         raise QuizError("quiz must be a list of questions")
-    if len(quiz) > 4:
-        raise QuizError(f"quiz has {len(quiz)} questions; at most 4")
+    if len(quiz) > MAX_QUESTIONS:
+        raise QuizError(f"quiz has {len(quiz)} questions; at most {MAX_QUESTIONS}")
     unscored = 0
     for number, question in enumerate(quiz, start=1):
         if not isinstance(question, dict) or not str(question.get("question", "")).strip():

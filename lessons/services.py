@@ -1,12 +1,11 @@
-"""Loading lessons from their Markdown files, turning a lesson body into
-safe HTML, and the lessons' version that public pages are cached under.
+"""Loading lessons from their Markdown files, and turning a lesson body into
+safe HTML.
 
 English files live in the content folder itself; each other language has a
 folder of its own (`es/`) with files of the same slugs, its own `_shared/`
 steps, and its own diagrams (`lessons/diagrams/es/`). A text or diagram not
 written yet in a language falls back to English, marked lang="en"."""
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,6 @@ import markdown
 import nh3
 import yaml
 from django.conf import settings
-from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.utils import translation
 from django.utils.html import format_html
@@ -208,8 +206,9 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
 
     Matching is by slug, so re-running after an edit updates the text in
     place (assignments keep pointing at it). A row is saved only when a
-    field changed, so `updated_at` — and with it the service worker's
-    version — moves only on a real change. A lesson whose file is gone is
+    field changed, so `updated_at` and the content version that the public
+    pages and the service worker follow (offline/services.py) move only on
+    a real change. A lesson whose file is gone is
     unpublished, not deleted: clinics may have assigned it. A translation
     whose file is gone is deleted (nothing points at it): readers get the
     English text. A translation must name the slug of an English file and
@@ -239,53 +238,16 @@ def lessons_load(*, directory: Path | None = None) -> LoadResult:
         else:
             result.unchanged.append(lesson.slug)
 
-    gone = Lesson.objects.exclude(source_file="").exclude(slug__in=seen).filter(published=True)
-    result.unpublished = list(gone.values_list("slug", flat=True))
-    gone.update(published=False)
+    # One save each, not a queryset update: a save is what tells the offline
+    # app that the public pages changed (offline/apps.py).
+    for lesson in Lesson.objects.exclude(source_file="").exclude(slug__in=seen).filter(published=True):
+        lesson.published = False
+        lesson.save(update_fields=["published", "updated_at"])
+        result.unpublished.append(lesson.slug)
 
     for language in other_languages():
         _translations_load(directory, language, seen, existing, result)
-    lessons_version_reset()  # the queryset update above sent no post_save signal
     return result
-
-
-# The version of the lessons as a whole (and their translations), for the
-# public pages' cache keys (project/page_cache.py). Read from the database at
-# most once a second per process and kept in this process's memory, so a
-# cached page needs no query at all: a change made by another process (an
-# admin edit served by another worker or server, `migrate` on a running
-# server) shows within a second. A save or delete in this process resets it
-# at once (lessons/apps.py), and the loader does too.
-LESSONS_VERSION_SECONDS = 1
-_LESSONS_VERSION_KEY = "lessons-version"
-_this_process = LocMemCache("crest-lessons-version", {"TIMEOUT": LESSONS_VERSION_SECONDS})
-
-
-def lessons_version() -> str:
-    """A short token that changes whenever any lesson's or translation's
-    text, publishing or owner changes: `updated_at` moves on every save, and
-    `published` and `clinic` are read too because a queryset update leaves
-    `updated_at` be."""
-    token = _this_process.get(_LESSONS_VERSION_KEY)
-    if token is None:
-        rows = Lesson.objects.order_by("pk").values_list("pk", "updated_at", "published", "clinic_id")
-        texts = LessonTranslation.objects.order_by("pk").values_list("pk", "lesson_id", "language", "updated_at")
-        payload = ";".join(f"{pk},{at.isoformat()},{int(published)},{clinic}" for pk, at, published, clinic in rows)
-        payload += "|" + ";".join(f"{pk},{lesson},{code},{at.isoformat()}" for pk, lesson, code, at in texts)
-        token = hashlib.sha256(payload.encode()).hexdigest()[:16]
-        _this_process.set(_LESSONS_VERSION_KEY, token, LESSONS_VERSION_SECONDS)
-    return token
-
-
-def lessons_version_reset() -> None:
-    """Forget the lessons' version now, and again once the transaction
-    commits (a request racing the commit may have read the old state)."""
-    lessons_version_forget()
-    transaction.on_commit(lessons_version_forget)
-
-
-def lessons_version_forget() -> None:
-    _this_process.clear()
 
 
 def _translations_load(directory: Path, language: str, english: dict, lessons: dict, result: LoadResult) -> None:

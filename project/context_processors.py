@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 
-from . import i18n
+from offline import i18n
 
 
 def languages(request: HttpRequest) -> dict:
@@ -18,10 +18,16 @@ def languages(request: HttpRequest) -> dict:
     current = translation.get_language()
     path = request.get_full_path()
     translated = i18n.has_twins(request.path_info)
+    # A secret link stays where it is: the switch saves the choice and
+    # comes back to the same address (offline.i18n.SECRET_LINK_ROUTES).
+    secret = not translated and i18n.is_secret_link(request.path_info)
     switch = []
     alternates = []
     for code in i18n.language_codes():
-        twin = i18n.twin_url(path, code) if translated else reverse_in("home", code)
+        if translated or secret:
+            twin = i18n.twin_url(path, code)
+        else:
+            twin = reverse_in("home", code)
         if code != current:
             switch.append(
                 {

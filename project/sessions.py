@@ -8,29 +8,14 @@ or a connection drops, that tells the person their request was bad. Let the
 connection error through instead, so handler500 answers 503 with
 Retry-After like every other request that cannot reach the database
 (project/views.py: server_error). A session that really was deleted (signed
-out in another tab) still gets Django's 400.
+out in another tab) still gets Django's 400."""
 
-And one translation: a session names the backend that signed its person
-in, and Django signs out a session whose backend is no longer configured.
-Sessions written while that was Django's own ModelBackend are read as
-signed in through accounts.backends.ModelBackend, its subclass, so that
-changing it signed nobody out."""
-
-from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.backends.base import UpdateError
 from django.db import InterfaceError, OperationalError
 
-from accounts import backends
-
 
 class SessionStore(db.SessionStore):
-    def decode(self, session_data):
-        data = super().decode(session_data)
-        if data.get(BACKEND_SESSION_KEY) == backends.DJANGO_PATH:
-            data[BACKEND_SESSION_KEY] = backends.PATH
-        return data
-
     def save(self, must_create=False):
         try:
             super().save(must_create=must_create)

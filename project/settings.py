@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -56,13 +57,27 @@ def env_networks(name: str) -> list[str]:
     return networks
 
 
+def asks_only_for_help(argv: list[str]) -> bool:
+    """`manage.py`, `manage.py help [command]` or `manage.py <command> --help`:
+    Django reads the settings to find the commands, but nothing is signed,
+    so help works on a fresh clone with nothing set."""
+    if not argv or Path(argv[0]).name != "manage.py":
+        return False
+    args = argv[1:]
+    return not args or args[0] in ("help", "--version") or "--help" in args or "-h" in args
+
+
 DEBUG = env_flag("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
 if not SECRET_KEY:
-    if not DEBUG:
-        # A production server must never run on a default key.
-        refuse_to_start("set DJANGO_SECRET_KEY (a long random string), or DJANGO_DEBUG=1 for development.")
+    if not DEBUG and not asks_only_for_help(sys.argv):
+        # A production server must never run on a default key. A command run
+        # by hand (create_clinic) needs the server's own: its links are signed.
+        refuse_to_start(
+            "set DJANGO_SECRET_KEY to the server's secret key (a long random string: sessions and the links "
+            "commands print are signed with it), or DJANGO_DEBUG=1 for development."
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-deploy"
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h.strip()]
@@ -70,12 +85,15 @@ if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
 
 INSTALLED_APPS = [
-    # Project-wide operations (backup, restore); no models.
-    "project",
+    # Running Crest: backup and restore commands, log redaction; no models.
+    "ops",
     "accounts",
     "lessons",
     "craving",
     "clinics",
+    "reminders",
+    # The service worker, what it precaches, and the public page cache.
+    "offline",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -85,7 +103,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "pwa",
     "csp",
-    "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -93,6 +110,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "project.middleware.HealthCheckMiddleware",
+    # Requests to /api/ per address and minute, before any other work.
+    "project.middleware.ApiRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Pages are small but phones are on slow networks; Django's GZip adds
@@ -102,7 +121,7 @@ MIDDLEWARE = [
     # when the saved choice (or, with none, the browser) says Spanish.
     "project.middleware.LanguageRedirectMiddleware",
     # Public pages answered from the cache, before the per-person middleware below.
-    "project.page_cache.PublicPageCacheMiddleware",
+    "offline.page_cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The URL's prefix (/es/) decides the language of a page; see project/urls.py.
     "django.middleware.locale.LocaleMiddleware",
@@ -113,11 +132,15 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Staff go no further than the second step until they have.
     "accounts.middleware.StaffSecondFactorMiddleware",
+    # A device that signed in gets its device cookie (accounts/throttle.py).
+    "accounts.middleware.DeviceCookieMiddleware",
+    # Staff sessions end after 30 minutes idle and after a working day.
+    "accounts.middleware.StaffSessionMiddleware",
+    # Tells the phone's scripts whose data to show (docs/shared-phone.md).
+    "accounts.middleware.PhoneAccountCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Last, as django-axes asks: it turns a locked-out login into its page.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -144,7 +167,14 @@ TEMPLATES = [
 # counts), so it is never per-process memory: a table in the database by
 # default (`migrate` creates it).
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crest_cache"},
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "crest_cache",
+        # Past this many entries the table drops a third of them: room for
+        # every public page in each language (offline/page_cache.py) and the
+        # sign-in counts, so the content version is rarely dropped with them.
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }
 
 # Database: SQLite file by default, anything dj-database-url reads otherwise.
@@ -180,6 +210,11 @@ if REDIS_URL:
         }
     }
 
+# Backups (`manage.py backup`) are encrypted with age to these public keys
+# (comma-separated age1… or ssh-ed25519 keys, or files of them), whose
+# private halves the operator keeps away from the server. docs/backups.md.
+BACKUP_RECIPIENTS = os.environ.get("CREST_BACKUP_RECIPIENTS", "").strip()
+
 # Full links printed by management commands (create_clinic), e.g.
 # https://crest.example.org; without it they print a path.
 SITE_URL = os.environ.get("DJANGO_SITE_URL", "").strip().rstrip("/")
@@ -192,13 +227,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # One piece repeated ("aaaa…", "passwordpassword"), or a common password
+    # with digits or signs around it ("iloveyou12345").
+    {"NAME": "accounts.validators.PassphraseVarietyValidator"},
 ]
 
 # Login throttling (accounts/throttle.py) first: it refuses a throttled
 # sign-in before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "accounts.throttle.LoginThrottleBackend",
-    "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, loading the clinic membership with the user.
     "accounts.backends.ModelBackend",
 ]
@@ -208,18 +245,35 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_WINDOW_SECONDS = 15 * 60
 LOGIN_FAILURE_LIMITS = {
     "username_and_address": 5,  # a person's typos lock out only them, there
-    "address": 20,  # one address trying many usernames
+    "address": 20,  # one address (IPv6: its /64) trying distinct unknown usernames
     "username": 30,  # one username tried from many addresses
+    "device": 5,  # a device that signed in before loses its pass after this many
 }
-# django-axes keeps its record of sign-in attempts (for the admin); the
-# limits above do the throttling, so axes itself never locks anyone out.
-AXES_LOCK_OUT_AT_FAILURE = False
-AXES_VERBOSE = False
 # The addresses or networks of the proxies in front of the app. X-Forwarded-For
 # is read only from them; none trusts only the socket's address. See
 # accounts.services.client_ip.
 TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
-AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
+
+
+
+def env_limit(name: str, default: int) -> int | None:
+    """A positive whole number from the environment; 0 turns the limit off."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        refuse_to_start(f"{name} is a whole number (0 turns the limit off); “{value}” is not one.")
+    return int(value) or None
+
+
+# The phone's API: at most this many items kept per patient in any 24 hours
+# (clinics.phone.sync.daily_limit_wait), and this many requests a minute from one
+# address (IPv6: its /64; project.middleware.ApiRateLimitMiddleware, for
+# deployments without nginx's limit_req). Over either: 429 with Retry-After.
+# A clinic's Wi-Fi puts many phones behind one address: generous per minute.
+# `make bench` turns both off (it measures the app, not its limits).
+SYNC_ITEMS_PER_DAY = env_limit("CREST_SYNC_ITEMS_PER_DAY", 500)
+API_REQUESTS_PER_MINUTE = env_limit("CREST_API_REQUESTS_PER_MINUTE", 600)
 
 # Set-password and new-passphrase links work once (the token covers the
 # password) and for one day at most.
@@ -231,6 +285,11 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 STAFF_MFA = env_flag("DJANGO_STAFF_MFA", True)
 OTP_TOTP_ISSUER = "Crest"  # the name authenticator apps show: neutral, like the app's
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no secrets or codes on admin pages
+# The key that encrypts authenticator keys and hashes recovery codes in the
+# database (accounts/at_rest.py). Set it apart from DJANGO_SECRET_KEY so that
+# one can be rotated without the other; changing it needs every staff member's
+# sign-in reset (docs/security.md).
+FIELD_KEY = os.environ.get("CREST_FIELD_KEY", "").strip() or SECRET_KEY
 
 # URL names, not paths: reversed in the language of the page that redirects.
 LOGIN_URL = "accounts:login"
@@ -241,8 +300,10 @@ LOGOUT_REDIRECT_URL = "home"
 SESSION_ENGINE = "project.sessions"
 # Phones stay signed in for weeks; a patient can sign out everywhere from /me/.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
-# Clinic staff sign in on shared workstations: a working day at most.
+# Clinic staff sign in on shared workstations: a working day at most, and
+# 30 minutes without a request (accounts.middleware.StaffSessionMiddleware).
 STAFF_SESSION_SECONDS = 60 * 60 * 8
+STAFF_IDLE_SECONDS = 30 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -328,6 +389,24 @@ PWA_APP_ICONS = [
 ]
 PWA_APP_ICONS_APPLE = [{"src": "/static/icons/icon-192.png", "sizes": "192x192"}]
 PWA_APP_SPLASH_SCREEN = []
+# The install sheet's pictures (Android), made from the real pages by
+# scripts/make_screenshots.py: neutral screens, in the manifest's language
+# (the pictures have words in them). static/screenshots/ is not precached:
+# only a phone about to install downloads them.
+PWA_APP_SCREENSHOTS = [
+    {
+        "src": format_lazy("/static/screenshots/{}/{}.png", PWA_APP_LANG, name),
+        "sizes": sizes,
+        "type": "image/png",
+        "form_factor": form_factor,
+        "label": label,
+    }
+    for name, sizes, form_factor, label in [
+        ("breathing-narrow", "540x1200", "narrow", _("Slow breathing: a circle grows and shrinks to pace each breath")),
+        ("grounding-narrow", "540x1200", "narrow", _("5-4-3-2-1: come back to the room one sense at a time")),
+        ("breathing-wide", "1280x800", "wide", _("Slow breathing: a circle grows and shrinks to pace each breath")),
+    ]
+]
 PWA_APP_SHORTCUTS = [
     # Unprefixed on purpose, like start_url: the language redirect sends each
     # to the saved language, so the icon follows a later switch.
@@ -349,14 +428,32 @@ PWA_APP_SHORTCUTS = [
 LESSONS_CONTENT_DIR = Path(os.environ.get("CREST_LESSONS_DIR", BASE_DIR / "lessons" / "content"))
 LESSONS_DIAGRAMS_DIR = BASE_DIR / "lessons" / "diagrams"
 
-# Every log line goes through project.redact: no invite code, set-password or
+# Reminders by Web Push (reminders/, docs/reminders.md). The VAPID key pair
+# is made once (`manage.py vapid_keys`) and kept: a new key orphans every
+# phone's subscription. Without a key, reminders are simply not offered.
+VAPID_PRIVATE_KEY = os.environ.get("CREST_VAPID_PRIVATE_KEY", "").strip()
+VAPID_SUBJECT = os.environ.get("CREST_VAPID_SUBJECT", "").strip() or ("mailto:reminders@localhost" if DEBUG else "")
+if VAPID_PRIVATE_KEY and not VAPID_SUBJECT.startswith(("mailto:", "https:")):
+    refuse_to_start("set CREST_VAPID_SUBJECT to a mailto: or https: address the push services can reach you at.")
+# The push services' hosts a phone's endpoint may point at ("*." allows
+# subdomains): Chrome and Android (FCM), Firefox, Safari, Edge.
+PUSH_HOSTS = [
+    h.strip().lower()
+    for h in os.environ.get(
+        "CREST_PUSH_HOSTS",
+        "fcm.googleapis.com,updates.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com",
+    ).split(",")
+    if h.strip()
+]
+
+# Every log line goes through ops.redact: no invite code, set-password or
 # new-passphrase token, or query string (dashboard searches hold patient
 # labels) is ever written. "django" and "django.server" are named so that
 # Django's default handlers, which would print unfiltered, are replaced.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "project.redact.RedactSecretsFilter"}},
+    "filters": {"redact": {"()": "ops.redact.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

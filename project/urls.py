@@ -1,22 +1,22 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from pwa.views import manifest
 
-from . import views
-from .i18n import NO_PREFIX_ROUTE
+from offline import views as offline_views
 
-OTHER_LANGUAGES = "|".join(code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
+from . import views
 
 # Not translated: one address whatever the language.
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Our own service worker; one worker, scope /, for every language.
-    path("serviceworker.js", views.service_worker, name="serviceworker"),
+    path("serviceworker.js", offline_views.service_worker, name="serviceworker"),
     path("language/<str:code>/", views.language_set, name="language_set"),
-    # The phone's API (in clinics.urls) answers at /api/v1/… only.
-    re_path(rf"^(?:{OTHER_LANGUAGES})/api/", views.api_without_language, name=NO_PREFIX_ROUTE),
+    # The phone's API: outside i18n_patterns, so /es/api/… is no route at all.
+    path("api/v1/", include("clinics.phone.urls")),
+    # Reminders by Web Push: the phone's subscription (reminders/views.py).
+    path("api/v1/push/", include("reminders.urls")),
     path("admin/", admin.site.urls),
 ]
 
@@ -25,7 +25,7 @@ urlpatterns = [
 # cached on a phone is always in the language its address says.
 urlpatterns += i18n_patterns(
     path("", views.home, name="home"),
-    path("offline/", views.offline, name="offline"),
+    path("offline/", offline_views.offline_page, name="offline"),
     # django-pwa's manifest, rendered in the page's language (settings.PWA_APP_*).
     path("manifest.json", manifest, name="manifest"),
     # The strings static/js needs, as a script the pages load before their
@@ -35,6 +35,7 @@ urlpatterns += i18n_patterns(
     path("", include("craving.urls")),
     path("", include("clinics.urls")),
     path("", include("accounts.urls")),
+    path("", include("reminders.page_urls")),
     prefix_default_language=False,
 )
 

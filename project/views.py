@@ -6,7 +6,6 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views import i18n as i18n_views
@@ -14,19 +13,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from lessons.models import Lesson
-
-from . import i18n, pwa
+from offline import i18n
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     course_slugs = list(Lesson.objects.course().values_list("slug", flat=True))
     return render(request, "home.html", {"course_slugs": course_slugs, "course_total": len(course_slugs)})
-
-
-@require_safe
-def offline(request: HttpRequest) -> HttpResponse:
-    return render(request, "offline.html")
 
 
 @never_cache
@@ -42,30 +35,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_safe
-def service_worker(request: HttpRequest) -> HttpResponse:
-    """Kept by project.page_cache like the pages it precaches. `no-cache`, not
-    `no-store`: the browser's update check revalidates it (a 304 when the
-    deploy and the lessons are unchanged) instead of downloading it."""
-    pages = pwa.precache_pages()
-    static_urls = pwa.precache_static()
-    response = render(
-        request,
-        "serviceworker.js",
-        {
-            "version": pwa.cache_version(pages, static_urls),
-            "pages": json.dumps(pages),
-            "static_urls": json.dumps(static_urls),
-            "outbox_code": pwa.worker_code(),
-            "default_language": settings.LANGUAGE_CODE,
-            "offline_urls": json.dumps(pwa.offline_urls()),
-        },
-        content_type="application/javascript; charset=utf-8",
-    )
-    patch_cache_control(response, no_cache=True)
-    return response
-
-
 @never_cache
 @require_safe
 def language_set(request: HttpRequest, code: str) -> HttpResponse:
@@ -74,7 +43,7 @@ def language_set(request: HttpRequest, code: str) -> HttpResponse:
     A GET, so the switch is a link every cached page can carry (no CSRF
     token in a page kept on a shared phone); all it can change is the
     language Crest speaks. The service worker notes the choice too, for
-    offline use (project/templates/serviceworker.js).
+    offline use (offline/templates/offline/serviceworker.js).
     """
     if code not in i18n.language_codes():
         raise Http404
@@ -95,11 +64,6 @@ def language_set(request: HttpRequest, code: str) -> HttpResponse:
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
-
-
-def api_without_language(request: HttpRequest) -> HttpResponse:
-    """The API has one address whatever the language: /api/v1/…"""
-    raise Http404
 
 
 class JavaScriptCatalog(i18n_views.JavaScriptCatalog):

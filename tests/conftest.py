@@ -11,6 +11,42 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Every skip in this suite means something is missing on the machine
+# (PostgreSQL, Redis, nginx, Node): fine on a laptop, where `-ra` lists each
+# with its reason, but CI must never pass by not running a test. .ci/run
+# sets CREST_REQUIRE_SERVICES=1, and there a skip is a failure.
+REQUIRE_SERVICES = "CREST_REQUIRE_SERVICES"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_SERVICES) == "1":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"{reason.removeprefix('Skipped: ')}, and {REQUIRE_SERVICES}=1 says every test must run here"
+    return report
+
+
+def database_vendor() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """A test about one database's own machinery (a PostgreSQL trigger, the
+    SQLite copy) runs when the suite runs on that database, and is left out
+    (deselected, not skipped) on the other: CI runs the suite on both."""
+    vendor = database_vendor()
+    kept, left_out = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        (left_out if marker and marker.args[0] != vendor else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 def pytest_sessionstart(session) -> None:
     """Compile the translation catalogs when a .po is newer than its .mo, so
     `pytest` run by hand (not through `make test`) tests the current text."""
@@ -26,6 +62,13 @@ def pytest_sessionstart(session) -> None:
 
         locales = sorted({po.parts[-3] for po in stale})
         call_command("compilemessages", locale=locales, ignore_patterns=[".venv", "node_modules"], verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Tests make many users; the real hasher is slow on purpose. (The
+    servers that browser and deploy tests start keep the settings' own.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -51,7 +94,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     """On SQLite, test on a file, as production runs (WAL, IMMEDIATE
     transactions, a busy timeout), not in memory: an in-memory database
     shares one cache whose table locks fail at once instead of waiting, so
-    tests with real threads (tests/clinics/test_sync_concurrency.py) would
+    tests with real threads (tests/clinics/phone/test_sync_concurrency.py) would
     test something production never does. One file per test process."""
     from django.conf import settings
 
@@ -74,21 +117,3 @@ def english_unless_asked():
     yield
     translation.activate(settings.LANGUAGE_CODE)
 
-
-@pytest.fixture(autouse=True)
-def _no_public_pages_kept_in_this_process():
-    """Public pages, the lessons' version and the dashboard's large lists
-    are also kept in this process's memory, which outlives each test's
-    rolled-back transaction (the shared cache, a database table, rolls back
-    with it): every test starts empty."""
-    from clinics.views import remembered
-    from lessons.services import lessons_version_forget
-    from project.page_cache import this_process
-
-    this_process.clear()
-    remembered.clear()
-    lessons_version_forget()
-    yield
-    this_process.clear()
-    remembered.clear()
-    lessons_version_forget()

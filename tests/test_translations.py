@@ -126,3 +126,45 @@ def test_every_spanish_page_uses_person_first_words_and_usted(client):
         assert stigma is None, (url, stigma and stigma.group(0))
         tu = TU_FORMS.search(text)
         assert tu is None, (url, tu and tu.group(0))
+
+
+# Spanish that read like a machine (issue 21): each was in a catalog once.
+MACHINE_LIKE = {
+    "Lea un minuto": "“Read for a minute” as an order to read for one minute",
+    "Unos 1": "a plural article before the number one",
+    "unos %(minutes)s minuto ": "a plural article in the singular form",
+    "Noche temprana": "not how anyone names 6 p.m. to midnight",
+    "En la calle": "“on the street”, for “out and about”",
+    "quédese con las ganas": "reads as “tough luck”",
+    "se quedó con las ganas": "reads as “you missed out”",
+    "“benzos”": "name the medicines people know",
+}
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: f"{p.parts[-3]}/{p.name}")
+def test_no_machine_like_spanish(path):
+    for entry in polib.pofile(str(path)):
+        for text in translations(entry):
+            for phrase, why in MACHINE_LIKE.items():
+                assert phrase.lower() not in text.lower(), (entry.msgid, phrase, why)
+
+
+def test_csv_column_names_keep_their_accents():
+    catalog = polib.pofile(str(Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "djangojs.po"))
+    columns = {e.msgid: e.msgstr for e in catalog if e.msgctxt == "CSV column"}
+    assert columns["after"] == "después" and "á" in columns["halt"]
+    assert not {"empezo", "termino", "despues", "revision_rapida"} & set(columns.values())
+
+
+@pytest.mark.django_db
+def test_one_minute_reads_as_one_minute_in_spanish():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template(
+        "{% load i18n %}{% blocktranslate count minutes=n trimmed %}About {{ minutes }} minute to read"
+        "{% plural %}About {{ minutes }} minutes to read{% endblocktranslate %}"
+    )
+    with translation.override("es"):
+        assert template.render(Context({"n": 1})) == "Aproximadamente 1 minuto de lectura"
+        assert template.render(Context({"n": 4})) == "Unos 4 minutos de lectura"

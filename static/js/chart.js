@@ -13,9 +13,14 @@ export function svgEl(name, attrs = {}, text = null) {
   return el;
 }
 
+// Labels are sized in the chart's own units, so they grow and shrink with
+// the chart and never outgrow it (chart.css sizes the rest relative to this).
+const LABEL_SIZE = 11;
+
 function reset(svg, width, height) {
   svg.replaceChildren();
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("font-size", String(LABEL_SIZE));
 }
 
 const fmt = (n) => (Math.round(n * 10) / 10).toString();
@@ -61,8 +66,8 @@ export function drawDailyChart(svg, series) {
     svg.append(svgEl("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: "ch-grid" }));
     svg.append(svgEl("text", { x: left - 6, y: y(v) + 4, class: "ch-label", "text-anchor": "end" }, String(v)));
   }
+  // Under each day, its count; the legend says what the numbers are.
   const countY = H - bottom + 16;
-  svg.append(svgEl("text", { x: left - 6, y: countY, class: "ch-label", "text-anchor": "end" }, "n"));
   series.forEach((day, i) => {
     if (day.count) svg.append(svgEl("text", { x: fmt(x(i)), y: countY, class: "ch-count", "text-anchor": "middle" }, String(day.count)));
   });

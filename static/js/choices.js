@@ -1,24 +1,27 @@
-// The names of the craving log's tools, outcomes and triggers in the page's
-// language. The toolkit page carries them (craving/views.py, json_script:
-// data, not script, so the CSP allows it), so Python and JS share one list.
+// The craving log's tools, outcomes and triggers: craving/choices.py defines
+// them once, and the toolkit page carries them (craving/views.py, json_script
+// "craving-choices": data, not script, so the CSP allows it), in the page's
+// language and order:
+//   {tools: {key: name}, outcomes: {key: name}, triggerKinds: {key: name},
+//    triggers: {English label: name}}
 // Entries store keys and English trigger labels, whatever the language;
-// these turn them into words when they are shown or downloaded.
-import { OUTCOMES, TOOLS } from "./craving-log.js";
-
-let labels = null;
-
+// `names` turns them into words when they are shown or downloaded.
 function read() {
-  if (labels) return labels;
   try {
-    labels = JSON.parse(document.getElementById("craving-choices")?.textContent || "null");
+    return JSON.parse(globalThis.document?.getElementById("craving-choices")?.textContent || "null") || {};
   } catch {
-    labels = null;
+    return {};
   }
-  labels ||= {};
-  return labels;
 }
 
-export const toolName = (key) => read().tools?.[key] ?? TOOLS[key] ?? key;
-export const outcomeName = (key) => read().outcomes?.[key] ?? OUTCOMES[key] ?? key;
-export const triggerName = (label) => read().triggers?.[label] ?? label;
-export const names = { tool: toolName, outcome: outcomeName, trigger: triggerName };
+const choices = read();
+
+export const TOOLS = choices.tools || {};
+export const OUTCOMES = choices.outcomes || {};
+export const TRIGGER_KINDS = Object.keys(choices.triggerKinds || {});
+
+export const names = {
+  tool: (key) => TOOLS[key] ?? key,
+  outcome: (key) => OUTCOMES[key] ?? key,
+  trigger: (label) => choices.triggers?.[label] ?? label,
+};

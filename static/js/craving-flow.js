@@ -2,13 +2,17 @@
 // The check-in in progress (the draft) lives in localStorage so a reload,
 // a locked screen or a closed tab loses nothing; it becomes a log entry
 // only when the person taps Save. Every step can be skipped.
-import { saveEntry, TOOLS, TRIGGER_KINDS } from "./craving-log.js";
+import { TOOLS, TRIGGER_KINDS } from "./choices.js";
+import { saveEntry } from "./craving-log.js";
 import { uuid } from "./db.js";
 import { gettext, interpolate, LOCALE } from "./i18n.js";
-import { queueCraving } from "./outbox.js";
+import { queueCraving } from "./outbox-queue.js";
+import { DRAFT_KEY, spaceKey } from "./space.js";
 import { askToKeep } from "./storage.js";
 
-const KEY = "crest:craving-draft:v1";
+// Each person's own (space.js). Ratings and the tool only: the note is
+// typed at the end and kept only with the entry, so no note is ever here.
+const KEY = spaceKey(DRAFT_KEY);
 
 export function loadDraft() {
   try {
@@ -53,13 +57,20 @@ function setRadio(form, name, value) {
 export function initFlow({ go, wave, onSaved }) {
   const form = document.querySelector("[data-finish-form]");
   const usedNote = document.querySelector("[data-used-note]");
+  const lowMoodNote = document.querySelector("[data-low-mood-note]");
+  const showLowMood = () => {
+    if (!lowMoodNote) return;
+    // The page marks the triggers that offer the safety plan (data-low-mood).
+    lowMoodNote.hidden = !form.querySelector("input[data-low-mood]:checked");
+  };
   const banner = document.querySelector("[data-draft-banner]");
 
-  document.querySelector("[data-start-craving]")?.addEventListener("click", () => {
-    // A fresh start replaces a forgotten one: the person is mid-craving now.
+  // A fresh start replaces a forgotten one: the person is mid-craving now.
+  const start = () => {
     startDraft();
     go("rate");
-  });
+  };
+  document.querySelector("[data-start-craving]")?.addEventListener("click", start);
 
   document.querySelectorAll("#rate [data-rate]").forEach((button) => {
     button.addEventListener("click", () => {
@@ -88,6 +99,7 @@ export function initFlow({ go, wave, onSaved }) {
 
   form?.addEventListener("change", (event) => {
     if (event.target.name === "outcome") usedNote.hidden = event.target.value !== "used";
+    if (event.target.matches("[data-low-mood]")) showLowMood();
   });
 
   form?.addEventListener("submit", async (event) => {
@@ -108,7 +120,7 @@ export function initFlow({ go, wave, onSaved }) {
     };
     try {
       const saved = await saveEntry(entry);
-      // Shared with the clinic only if this person chose to (outbox.js decides).
+      // Shared with the clinic only if this person chose to (outbox-queue.js decides).
       // Awaited: leaving the page mid-write would lose the clinic's copy.
       await queueCraving(saved).catch(() => null);
       askToKeep();
@@ -116,6 +128,7 @@ export function initFlow({ go, wave, onSaved }) {
       wave.reset();
       form.reset();
       usedNote.hidden = true;
+      showLowMood();
       onSaved(saved);
     } catch {
       onSaved(null);
@@ -123,6 +136,7 @@ export function initFlow({ go, wave, onSaved }) {
   });
 
   return {
+    start,
     // Entering a tool screen during a check-in records it as the tool used.
     noteTool(screen) {
       if (Object.hasOwn(TOOLS, screen) && draft()) updateDraft({ tool: screen });

@@ -1,31 +1,15 @@
-// The craving log: entry shape, storage (IndexedDB "cravings"), and the pure
-// sums behind the history screen (30-day series, patterns, CSV/JSON).
-// No DOM here, so node --test can check the sums (tests/js/).
-import { clear, getAll, put, remove, uuid } from "./db.js";
+// The craving log: entry shape, storage (IndexedDB "cravings", this
+// person's only, in boxes under a lock: person-store.js), and the pure sums
+// behind the history screen (30-day series, patterns, CSV/JSON). The tools,
+// outcomes and triggers are the page's (choices.js). No DOM here besides
+// those, so node --test can check the sums (tests/js/).
+import { names, OUTCOMES, TOOLS, TRIGGER_KINDS } from "./choices.js";
+import { uuid } from "./db.js";
+import { drop, dropAll, keep, readAll } from "./person-store.js";
 import { gettext, interpolate, LANGUAGE, LOCALE, ngettext, pgettext } from "./i18n.js";
 
 const STORE = "cravings";
 export const ENTRY_VERSION = 1;
-export const TRIGGER_KINDS = ["people", "places", "feelings", "halt"];
-
-// Keys and their English names; the pages show the names in their own
-// language (choices.js), and the sums below take a `names` argument.
-export const TOOLS = {
-  wave: "Ride the wave",
-  breathing: "Slow breathing",
-  grounding: "5-4-3-2-1 grounding",
-  think: "Think it through",
-  reasons: "My reasons",
-  people: "My people",
-  distractions: "Distractions",
-};
-
-export const OUTCOMES = {
-  passed: "It passed",
-  eased: "It eased",
-  strong: "Still strong",
-  used: "I used",
-};
 
 function rating(value) {
   if (value === null || value === undefined || value === "") return null;
@@ -62,18 +46,20 @@ export function normalizeEntry(raw = {}) {
 }
 
 // --- Storage -----------------------------------------------------------------
+// Saved while Crest is locked too (sealed): logging a craving never waits for a PIN.
 export async function saveEntry(raw) {
   const entry = normalizeEntry(raw);
-  await put(STORE, entry);
+  await keep(STORE, entry);
   return entry;
 }
 
+// Rejects with Locked (person-store.js) while the log is locked.
 export async function listEntries() {
-  return sortNewestFirst(await getAll(STORE));
+  return sortNewestFirst(await readAll(STORE));
 }
 
-export const deleteEntry = (id) => remove(STORE, id);
-export const deleteAllEntries = () => clear(STORE);
+export const deleteEntry = (id) => drop(STORE, id);
+export const deleteAllEntries = () => dropAll(STORE);
 
 // --- Sums ----------------------------------------------------------------------
 export function sortNewestFirst(entries) {
@@ -157,7 +143,7 @@ export function timeOfDay(date) {
   return TIME_BUCKETS.find((b) => hour >= b.from && hour < b.to).key;
 }
 
-export function patterns(entries, topN = 5, names = ENGLISH_NAMES) {
+export function patterns(entries, topN = 5) {
   const buckets = TIME_BUCKETS.map((b) => ({ key: b.key, label: b.label, count: 0 }));
   const triggerCounts = new Map();
   for (const entry of entries) {
@@ -191,13 +177,6 @@ export const CSV_COLUMNS = [
   pgettext("CSV column", "note"),
 ];
 
-// English names, for code (and tests) that has no page to read them from.
-export const ENGLISH_NAMES = {
-  tool: (key) => TOOLS[key] ?? key,
-  outcome: (key) => OUTCOMES[key] ?? key,
-  trigger: (label) => label,
-};
-
 // Quote every cell that needs it (RFC 4180), and defuse cells a spreadsheet
 // would run as a formula (OWASP "CSV injection").
 export function csvCell(value) {
@@ -206,7 +185,7 @@ export function csvCell(value) {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function toCsv(entries, names = ENGLISH_NAMES) {
+export function toCsv(entries) {
   const rows = entries.map((e) => [
     e.id, e.startedAt, e.endedAt, e.before, e.after,
     e.tool ? names.tool(e.tool) : "", e.outcome ? names.outcome(e.outcome) : "",
@@ -216,7 +195,7 @@ export function toCsv(entries, names = ENGLISH_NAMES) {
   return [CSV_COLUMNS, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
-export function toJson(entries, now = new Date(), names = ENGLISH_NAMES) {
+export function toJson(entries, now = new Date()) {
   // The stored names (keys, English trigger labels) stay as they are, so a
   // file reads back the same in any language; `labels` gives their words.
   const labels = {

@@ -3,7 +3,7 @@
 // database from version i to i + 1, so a phone that skipped releases runs
 // every missing step in order. Never edit a step that has shipped.
 //
-// The service worker runs this same file (project/pwa.py embeds it), so
+// The service worker imports this same file (through outbox-send.js), so
 // nothing here may touch the page: no document, no window, no localStorage.
 //
 // Everything here fails soft: if IndexedDB is missing or blocked (some
@@ -11,6 +11,13 @@
 // tools themselves keep working.
 
 export const DB_NAME = "crest";
+
+// Whose data a record is (docs/shared-phone.md): each account signed in on
+// this phone has its own space, and nobody signed in is one more.
+export const ANONYMOUS = "anon";
+export function spaceOf(account) {
+  return account ? `account:${account}` : ANONYMOUS;
+}
 
 const UPGRADES = [
   // 1: the craving log, and the person's own lists (reasons, people, distractions).
@@ -29,6 +36,42 @@ const UPGRADES = [
     outbox.createIndex("account", "account");
     db.createObjectStore("accounts", { keyPath: "account" });
     db.createObjectStore("meta", { keyPath: "key" });
+  },
+  // 3: no index that nothing reads. The log is read whole and sorted in
+  // memory (craving-log.js), the lists read whole and filtered (lists.js).
+  (db, tx) => {
+    tx.objectStore("cravings").deleteIndex("startedAt");
+    tx.objectStore("lists").deleteIndex("kind");
+  },
+  // 4: each person's data apart, and the app lock (docs/shared-phone.md,
+  // docs/app-lock.md). The log and the lists are read one space at a time
+  // ("space" index). What was kept before is filed under the account the
+  // phone last knew as signed in now (meta "who"), else the anonymous space:
+  // whoever used the phone last still sees it. That space is noted
+  // ("legacy-space") for the old localStorage keys too (space.js).
+  // "locks": each space's lock (salt, wrapped keys); "unlocked": an unlocked
+  // space's keys as non-extractable CryptoKeys, with its last activity.
+  (db, tx) => {
+    const cravings = tx.objectStore("cravings");
+    const lists = tx.objectStore("lists");
+    cravings.createIndex("space", "space");
+    lists.createIndex("space", "space");
+    db.createObjectStore("locks", { keyPath: "space" });
+    db.createObjectStore("unlocked", { keyPath: "space" });
+    const meta = tx.objectStore("meta");
+    meta.get("who").onsuccess = (event) => {
+      const who = event.target.result;
+      const space = spaceOf(who?.account);
+      meta.put({ key: "legacy-space", space });
+      for (const store of [cravings, lists]) {
+        store.openCursor().onsuccess = (found) => {
+          const cursor = found.target.result;
+          if (!cursor) return;
+          if (!cursor.value.space) cursor.update({ ...cursor.value, space });
+          cursor.continue();
+        };
+      }
+    };
   },
 ];
 
@@ -147,6 +190,45 @@ export function clear(storeName) {
 
 export function getAllFrom(storeName, indexName, key) {
   return openDb().then((db) => done(db.transaction(storeName).objectStore(storeName).index(indexName).getAll(key)));
+}
+
+// One record changed in place, in one transaction, so nothing can come
+// between the read and the write (the app lock's last use must never bring
+// back a session that was just removed). `change(value)` gives the new
+// value, or undefined to leave it; a missing record is left missing.
+export async function update(storeName, key, change) {
+  const db = await openDb();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(storeName, "readwrite");
+    const store = tx.objectStore(storeName);
+    store.get(key).onsuccess = (event) => {
+      const value = event.target.result;
+      const next = value === undefined ? undefined : change(value);
+      if (next !== undefined) store.put(next);
+    };
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("Transaction aborted"));
+  });
+}
+
+// Several writes in one transaction: all kept, or none (the lock encrypts a
+// space's records in one go). `changes`: [{store, put}] or [{store, remove}].
+export async function writeAll(changes) {
+  if (!changes.length) return;
+  const db = await openDb();
+  const names = [...new Set(changes.map((change) => change.store))];
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(names, "readwrite");
+    for (const change of changes) {
+      const store = tx.objectStore(change.store);
+      if ("put" in change) store.put(change.put);
+      else store.delete(change.remove);
+    }
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("Transaction aborted"));
+  });
 }
 
 // A UUID for every record, so the sync can later send it idempotently.

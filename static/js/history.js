@@ -2,13 +2,16 @@
 // the history list (newest first), download and delete.
 import { drawDailyChart } from "./chart.js";
 import { confirmAction } from "./confirm.js";
-import { names } from "./choices.js";
+import { names, TRIGGER_KINDS } from "./choices.js";
 import {
   dailySeries, deleteAllEntries, deleteEntry, listEntries, patterns, seriesSummary,
-  toCsv, toJson, TRIGGER_KINDS,
+  toCsv, toJson,
 } from "./craving-log.js";
 import { datedName, downloadText } from "./export.js";
-import { forget } from "./outbox.js";
+import { onLockChange } from "./lock-state.js";
+import { lockArea } from "./lock-ui.js";
+import { forget } from "./outbox-queue.js";
+import { Locked } from "./person-store.js";
 import { gettext, interpolate, LOCALE, ngettext } from "./i18n.js";
 
 function el(tag, className, text) {
@@ -54,19 +57,25 @@ export function initHistory(root) {
   const status = $("[data-log-status]");
   let entries = [];
 
+  // Locked: only the heading and the last word ("Saved") stay.
+  const KEEP = ".back, h1, [data-log-status], [data-log-used]";
+
   async function render() {
     $("[data-log-unavailable]").hidden = true;
+    let locked = false;
     try {
       entries = await listEntries();
-    } catch {
+      lockArea(root, null, { keep: KEEP });
+    } catch (error) {
       entries = [];
-      $("[data-log-unavailable]").hidden = false;
+      locked = error instanceof Locked;
+      $("[data-log-unavailable]").hidden = locked;
     }
     const series = dailySeries(entries);
     drawDailyChart($("[data-log-chart]"), series);
     $("[data-log-summary]").textContent = seriesSummary(series);
 
-    const { buckets, topTriggers } = patterns(entries, 5, names);
+    const { buckets, topTriggers } = patterns(entries, 5);
     $("[data-log-times]").replaceChildren(...buckets.map((b) => el("li", "", `${b.label}: ${b.count}`)));
     $("[data-log-triggers]").replaceChildren(...topTriggers.map((t) => el("li", "", `${t.label}: ${t.count}`)));
     $("[data-log-triggers-empty]").hidden = topTriggers.length > 0;
@@ -74,6 +83,9 @@ export function initHistory(root) {
     $("[data-log-list]").replaceChildren(...entries.map((entry) => renderEntry(entry, removeOne)));
     $("[data-log-empty]").hidden = entries.length > 0;
     root.querySelectorAll("[data-export], [data-delete-all]").forEach((b) => { b.disabled = entries.length === 0; });
+    // Drawn empty first, so nothing of the log is left on the page.
+    if (locked) lockArea(root, gettext("Your craving log is locked. A craving you log now is still saved, locked too."), { keep: KEEP });
+    root.dataset.state = locked ? "locked" : "shown";
   }
 
   async function removeOne(entry) {
@@ -108,12 +120,14 @@ export function initHistory(root) {
       // Oldest first in a file: it reads like a diary.
       const rows = [...entries].reverse();
       if (button.dataset.export === "csv") {
-        downloadText(datedName("crest-cravings", "csv"), toCsv(rows, names), "text/csv;charset=utf-8");
+        downloadText(datedName("crest-cravings", "csv"), toCsv(rows), "text/csv;charset=utf-8");
       } else {
-        downloadText(datedName("crest-cravings", "json"), toJson(rows, new Date(), names), "application/json");
+        downloadText(datedName("crest-cravings", "json"), toJson(rows, new Date()), "application/json");
       }
     });
   });
+
+  onLockChange(() => { if (!root.hidden) render(); });
 
   return {
     enter: render,

@@ -1,13 +1,16 @@
 // The person's own lists: reasons to stay stopped, people to call or text,
-// distractions. Kept on the device (IndexedDB "lists"), editable and
-// deletable. What the person typed is only ever set with textContent.
-import { getAll, put, remove, uuid } from "./db.js";
+// distractions. Kept on the device (IndexedDB "lists", this person's only,
+// in boxes under a lock: person-store.js), editable and deletable. What the
+// person typed is only ever set with textContent.
+import { uuid } from "./db.js";
 import { confirmAction } from "./confirm.js";
+import { onLockChange } from "./lock-state.js";
+import { lockArea } from "./lock-ui.js";
+import { drop, keep, Locked, readAll } from "./person-store.js";
 import { askToKeep } from "./storage.js";
 import { gettext, interpolate, pgettext } from "./i18n.js";
 
 const STORE = "lists";
-export const KINDS = ["reason", "person", "distraction"];
 
 // Only digits, a leading +, * and # reach a tel:/sms: link; anything else
 // (letters, spaces, "javascript:") is dropped.
@@ -17,6 +20,12 @@ export function phoneHref(scheme, phone) {
   if (!digits) return null;
   return `${scheme}:${trimmed.startsWith("+") ? "+" : ""}${digits}`;
 }
+
+const LOCKED = {
+  reason: gettext("Your reasons are locked."),
+  person: gettext("Your people are locked."),
+  distraction: gettext("Your distraction ideas are locked."),
+};
 
 export function normalizeItem(kind, fields, existing = null) {
   const clean = (value, max) => String(value || "").trim().slice(0, max);
@@ -35,8 +44,9 @@ export function normalizeItem(kind, fields, existing = null) {
   return item.text ? item : null;
 }
 
+// Rejects with Locked while the lists are locked.
 export async function listItems(kind) {
-  const all = await getAll(STORE);
+  const all = await readAll(STORE);
   return all.filter((item) => item.kind === kind).sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1));
 }
 
@@ -109,18 +119,28 @@ export function initLists(root = document) {
       let items = [];
       try {
         items = await listItems(kind);
-      } catch {
+        lockArea(box, null);
+      } catch (error) {
+        if (error instanceof Locked) {
+          list.replaceChildren();
+          resetForm(box);
+          lockArea(box, LOCKED[kind]);
+          box.dataset.state = "locked";
+          continue;
+        }
         available = false;
         const status = box.querySelector("[data-list-status]");
         if (status) status.textContent = gettext("This browser can’t save lists right now.");
       }
       list.replaceChildren(...items.map((item) => renderItem(item, { editable, onEdit: (i) => startEdit(box, i), onDelete: (i) => askDelete(box, i) })));
       if (empty) empty.hidden = items.length > 0;
+      box.dataset.state = "shown";
     }
   }
 
   function resetForm(box) {
     const form = box.querySelector("[data-list-form]");
+    if (!form) return;
     form.reset();
     form.elements.id.value = "";
     form.dataset.editing = "";
@@ -148,7 +168,7 @@ export function initLists(root = document) {
     if (!ok) return;
     const status = box.querySelector("[data-list-status]");
     try {
-      await remove(STORE, item.id);
+      await drop(STORE, item.id);
       status.textContent = gettext("Deleted.");
     } catch {
       status.textContent = gettext("Could not delete it. Please try again.");
@@ -168,7 +188,7 @@ export function initLists(root = document) {
       const item = normalizeItem(kind, fields, existing);
       if (!item) return;
       try {
-        await put(STORE, item);
+        await keep(STORE, item);
         askToKeep();
         status.textContent = existing ? gettext("Changed.") : gettext("Saved.");
         resetForm(box);
@@ -180,5 +200,7 @@ export function initLists(root = document) {
     });
   }
 
+  // Locked after a while without use, or unlocked on another page: redraw.
+  onLockChange(() => renderAll());
   return { render: renderAll, get available() { return available; } };
 }

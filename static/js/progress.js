@@ -1,10 +1,13 @@
-// Lesson progress and quiz results kept in this browser (no account needed).
+// Lesson progress and quiz results kept in this browser (no account needed),
+// each person's apart (space.js: a key per space; pages read it once
+// spaceReady() has filed the key kept before spaces).
 // Shape: { [slug]: { doneAt?: ISO string, score?: number, total?: number } }
 // Storage can fail (private mode, quota); reads then give empty progress and
 // writes report false, so pages still work.
 import { gettext, interpolate } from "./i18n.js";
+import { PROGRESS_KEY, spaceKey } from "./space.js";
 
-const KEY = "crest:lessons:v1";
+const KEY = spaceKey(PROGRESS_KEY);
 
 export function readProgress() {
   try {

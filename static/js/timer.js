@@ -7,7 +7,6 @@ import { gettext, interpolate, ngettext } from "./i18n.js";
 
 const KEY = "crest:wave:v1";
 const MINUTE = 60_000;
-export const DURATIONS = [5, 10, 15, 20];
 
 // Every few minutes: 5 and 10 min → every 2, 15 → every 3, 20 → every 4.
 export function checkInterval(durationMs) {

@@ -32,6 +32,14 @@ def test_the_join_form_refuses_a_short_or_common_passphrase():
     assert JoinForm({"username": "maple-heron-101", "passphrase": "river-moss77"}).is_valid()
 
 
+@pytest.mark.parametrize("passphrase", ["aaaaaaaaaaaaaaaa", "abababababababab", "passwordpassword", "iloveyou12345"])
+def test_one_repeated_character_or_a_common_password_is_refused(passphrase):
+    with pytest.raises(ValidationError):
+        validate_password(passphrase)
+    form = JoinForm({"username": "maple-heron-101", "passphrase": passphrase})
+    assert not form.is_valid() and "passphrase" in form.errors
+
+
 def test_suggestions_are_four_words_from_the_eff_large_wordlist():
     published = eff_large_wordlist()
     assert len(published) == len(set(published)) == 7776

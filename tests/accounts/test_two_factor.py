@@ -10,15 +10,21 @@ import subprocess
 import sys
 from base64 import b32decode
 from binascii import hexlify
+from importlib import import_module
+from io import StringIO
 
 import pytest
+from django.apps import apps
+from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import at_rest
 from accounts.mfa import recovery_codes_replace
+from accounts.services import set_password_path
 from tests.factories import PASSWORD, make_admin, make_authenticator, make_patient, make_staff, make_user, totp_code
 from tests.project.test_settings import ROOT, clean_env
 
@@ -90,6 +96,40 @@ def test_a_wrong_code_is_refused_with_a_plain_message():
     assert client.get("/clinic/").status_code == 302
 
 
+
+def test_wrong_codes_slow_down_but_never_lock_anyone_out_for_more_than_ten_minutes(clock):
+    staff = make_staff()
+    device = make_authenticator(user=staff)
+    client = password_only(staff)
+    for _ in range(16):
+        clock.advance(minutes=10, seconds=1)
+        response = client.post(reverse("accounts:two_factor"), {"code": "000000"})
+        assert "did not work" in response.content.decode()
+    too_soon = client.post(reverse("accounts:two_factor"), {"code": totp_code(device)})
+    assert "Too many wrong codes" in too_soon.content.decode()
+    clock.advance(minutes=10, seconds=1)
+    assert client.post(reverse("accounts:two_factor"), {"code": totp_code(device)})["Location"] == "/clinic/"
+
+
+def test_the_person_is_told_when_wrong_codes_were_tried_after_their_password(clock):
+    staff = make_staff()
+    device = make_authenticator(user=staff)
+    someone_else = password_only(staff)
+    for _ in range(3):
+        clock.advance(minutes=1)
+        someone_else.post(reverse("accounts:two_factor"), {"code": "000000"})
+    clock.advance(minutes=10)
+    own = password_only(staff)
+    done = own.post(reverse("accounts:two_factor"), {"code": totp_code(device)}, follow=True)
+    text = done.content.decode()
+    assert "3 wrong codes were entered after your password" in text.replace("&#x27;", "")
+    # Told once.
+    own.post(reverse("accounts:logout"))
+    clock.advance(minutes=1)
+    again = password_only(staff).post(reverse("accounts:two_factor"), {"code": "000000"})
+    assert "wrong codes were entered after your password" not in again.content.decode()
+
+
 def test_a_recovery_code_signs_in_once():
     staff = make_staff()
     make_authenticator(user=staff)
@@ -116,9 +156,17 @@ def key_from_page(html: str) -> str:
     return hexlify(b32decode(typed + "=" * (-len(typed) % 8))).decode()
 
 
+def signed_in_by_set_password_link(staff) -> Client:
+    client = Client()
+    form_url = client.get(set_password_path(user=staff))["Location"]
+    new = "quiet-river-morning-lamp"
+    assert client.post(form_url, {"new_password1": new, "new_password2": new}).status_code == 302
+    return client
+
+
 def test_first_sign_in_connects_an_app_by_qr_code_and_gives_ten_recovery_codes():
-    staff = make_staff(username="dr-new")
-    client = password_only(staff)
+    staff = make_staff(username="dr-new", password=None)
+    client = signed_in_by_set_password_link(staff)
     to_step = client.get("/clinic/patients/")
     setup_url = client.get(to_step["Location"])["Location"]
     assert setup_url.startswith(reverse("accounts:two_factor_setup"))
@@ -139,8 +187,9 @@ def test_first_sign_in_connects_an_app_by_qr_code_and_gives_ten_recovery_codes()
     assert done.status_code == 200 and "no-store" in done["Cache-Control"]
     shown = re.findall(r"<li><code>([a-z2-7]+)</code></li>", done.content.decode())
     assert len(shown) == 10
-    assert set(shown) == set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
-    assert TOTPDevice.objects.get(user=staff, confirmed=True).key == key
+    stored = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert stored == {at_rest.code_hash(code) for code in shown}
+    assert at_rest.key_decrypt(TOTPDevice.objects.get(user=staff, confirmed=True).key).hex() == key
     assert client.get("/clinic/").status_code == 200
 
 
@@ -165,7 +214,8 @@ def test_recovery_codes_can_be_renewed_once_fully_signed_in(client):
     # Not with a password alone.
     half = password_only(staff)
     half.post(reverse("accounts:two_factor_recovery_codes"))
-    assert set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True)) == set(new)
+    stored = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert stored == {at_rest.code_hash(code) for code in new}
 
 
 def test_patients_never_get_a_second_step():
@@ -193,3 +243,70 @@ def test_staff_mfa_is_on_unless_django_staff_mfa_is_off(value, expected):
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert result.stdout.strip() == expected, result.stderr
+
+
+def test_the_operator_resets_a_superusers_sign_in_with_a_printed_link():
+    root = make_user(username="root", is_staff=True, is_superuser=True)
+    make_authenticator(user=root)
+    out = StringIO()
+    call_command("sign_in_link", "root", stdout=out)
+    link = out.getvalue().strip().splitlines()[-1]
+    root.refresh_from_db()
+    assert not root.has_usable_password() and not TOTPDevice.objects.filter(user=root).exists()
+    client = Client()
+    form_url = client.get(link)["Location"]
+    client.post(form_url, {"new_password1": "quiet-river-morning-lamp", "new_password2": "quiet-river-morning-lamp"})
+    assert "data-totp-key" in client.get(reverse("accounts:two_factor_setup")).content.decode()
+
+
+# --- Second-factor secrets at rest ------------------------------------------
+
+
+def test_recovery_codes_are_kept_only_as_hashes_and_still_work_once():
+    staff = make_staff()
+    make_authenticator(user=staff)
+    codes = recovery_codes_replace(user=staff)
+    stored = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert len(stored) == 10 and not stored & set(codes)
+    assert not any(code in token for code in codes for token in stored)
+    client = password_only(staff)
+    assert client.post(reverse("accounts:two_factor"), {"code": codes[3]})["Location"] == "/clinic/"
+    again = password_only(staff)
+    assert again.post(reverse("accounts:two_factor"), {"code": codes[3]}).status_code == 200
+
+
+def test_an_authenticator_secret_is_kept_encrypted_and_still_checks_codes():
+    staff = make_staff(username="dr-secret", password=None)
+    client = signed_in_by_set_password_link(staff)
+    setup = client.get(reverse("accounts:two_factor_setup")).content.decode()
+    key = key_from_page(setup)
+    client.post(reverse("accounts:two_factor_setup"), {"code": f"{totp(bytes.fromhex(key)):06d}"})
+    stored = TOTPDevice.objects.get(user=staff).key
+    assert key not in stored and key.upper() not in stored and stored.startswith("enc1:")
+    client.post(reverse("accounts:logout"))
+    again = Client()
+    again.post(reverse("accounts:login"), {"username": "dr-secret", "password": "quiet-river-morning-lamp"})
+    # A fresh code (the enrolment's own cannot be used twice).
+    with_code = None
+    for step in (1, 2):
+        code = f"{totp(bytes.fromhex(key), t0=-30 * step):06d}"
+        response = again.post(reverse("accounts:two_factor"), {"code": code})
+        if response.status_code == 302:
+            with_code = response
+            break
+    assert with_code is not None and with_code["Location"] == "/clinic/"
+
+
+def test_the_migration_encrypts_plain_secrets_and_hashes_plain_recovery_codes():
+    staff = make_staff()
+    plain_key = "3132333435363738393031323334353637383930"
+    device = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True, key=plain_key)
+    static = StaticDevice.objects.create(user=staff, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=static, token="abcd2345")
+    migration = import_module("accounts.migrations.0007_second_factor_secrets_at_rest")
+    migration.protect_secrets(apps, None)
+    device.refresh_from_db()
+    assert device.key.startswith("enc1:") and plain_key not in device.key
+    assert StaticToken.objects.get(device=static).token != "abcd2345"
+    client = password_only(staff)
+    assert client.post(reverse("accounts:two_factor"), {"code": "abcd2345"})["Location"] == "/clinic/"

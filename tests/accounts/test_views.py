@@ -130,7 +130,7 @@ def test_delete_removes_the_account_and_its_server_data_for_good(client):
     assert not Patient.objects.exists() and not Assignment.objects.exists() and not LessonProgress.objects.exists()
     # Only that a record existed and was deleted: no label (tests/accounts/test_deletion.py).
     event = AuditEvent.objects.get(action=AuditEvent.Action.ACCOUNT_DELETED)
-    assert event.patient_label == "" and event.clinic == patient.clinic
+    assert event.actor_username == "" and event.clinic == patient.clinic
     assert not signed_in(client)
 
 

@@ -34,8 +34,7 @@ def test_wrk_report_is_read_in_milliseconds_with_lost_requests_counted():
 
 
 @pytest.mark.django_db
-def test_the_seed_makes_a_clinic_of_patients_with_eight_assignments_each(monkeypatch, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_seed_makes_a_clinic_of_patients_with_eight_assignments_each(monkeypatch):
     monkeypatch.setattr(seed, "PATIENTS", 30)
     monkeypatch.setattr(seed, "BATCH", 12)
     counts = seed.seed()
@@ -80,3 +79,19 @@ def test_targets_that_write_in_bulk_are_measured_after_every_round_of_the_others
     measured = [name for name in order if name != "/healthz"]
     assert measured == ["page", "other", "page", "other", "csv", "csv"]
     assert order.count("/healthz") == 6
+
+
+def test_the_stale_surge_waits_past_the_public_pages_s_maxage():
+    """The bench's second surge is meant to find every page in nginx's cache
+    past its s-maxage; a longer s-maxage would quietly make it a warm one."""
+    from bench import proxy_cache
+    from offline.page_cache import SHARED_SECONDS
+
+    assert SHARED_SECONDS < proxy_cache.STALE_AFTER_S <= SHARED_SECONDS + 30
+
+
+def test_the_deep_page_row_starts_after_the_last_patient_of_page_999():
+    from bench import seed
+    from clinics.paging import PAGE_SIZE
+
+    assert seed.DEEP_PAGE_AFTER_INDEX == 999 * PAGE_SIZE - 1

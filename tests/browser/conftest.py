@@ -8,26 +8,17 @@ Fixtures:
   the lesson files the server loads, for deploy tests).
 - `browser`: one Chromium for the session; `context`/`page`: a fresh,
   phone-sized profile per test.
-"""
 
-import os
+Chromium's path and flags, the phone's size and wait_for_service_worker are
+in devtools/browser.py (bench/ drives the same browser), the server in
+devtools/server.py.
+"""
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from .server import running_server
-
-CHROMIUM = os.environ.get("CREST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-PHONE = {"viewport": {"width": 390, "height": 800}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from devtools.server import running_server
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +61,3 @@ def new_page(context):
 def page(context):
     return new_page(context)
 
-
-def wait_for_service_worker(page) -> None:
-    """Right after the first load no worker controls the page yet: wait for
-    the install (precache) to finish and the worker to take control."""
-    # Generous: the install precaches every page, and this machine is shared.
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
-    page.evaluate("navigator.serviceWorker.ready")

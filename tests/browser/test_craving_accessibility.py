@@ -5,7 +5,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from .conftest import PHONE
+from devtools.browser import PHONE
+
+from .test_accessibility import axe_options
 from .test_craving import log_craving, screen, wait_ready
 
 pytestmark = pytest.mark.browser
@@ -14,7 +16,7 @@ axe = Axe()
 
 
 def assert_no_violations(page, label: str) -> None:
-    results = axe.run(page)
+    results = axe.run(page, options=axe_options(page.scheme))
     assert results.violations_count == 0, f"{label}:\n{results.generate_report()}"
 
 
@@ -25,6 +27,7 @@ def scheme_page(request, browser, server):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.js_errors = errors
+    page.scheme = request.param
     yield page
     context.close()
 

@@ -4,7 +4,7 @@ tap from every screen of the toolkit."""
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import wait_for_service_worker
+from devtools.browser import wait_for_service_worker
 
 pytestmark = pytest.mark.browser
 

@@ -116,3 +116,45 @@ def test_runs_with_debug_off_and_fails_with_a_non_zero_exit(tmp_path):
     again = manage("create_clinic", "Harbour Clinic", "--admin", "other-admin")
     assert again.returncode != 0
     assert again.stderr.strip() == "CommandError: A clinic named “Harbour Clinic” already exists."
+
+
+def run_bare(*args: str) -> subprocess.CompletedProcess:
+    """As on a fresh clone: no DJANGO_* variable at all (no key, debug off)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("args", [["create_clinic", "--help"], ["help", "create_clinic"], ["create_clinic", "-h"]])
+def test_help_works_with_nothing_set(args):
+    result = run_bare(*args)
+    assert result.returncode == 0, result.stderr
+    assert "--admin USERNAME" in result.stdout and "--time-zone" in result.stdout
+
+
+def test_a_real_run_with_nothing_set_names_what_to_set():
+    result = run_bare("create_clinic", "Harbour Clinic", "--admin", "harbour-admin")
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert "DJANGO_SECRET_KEY" in line and "DJANGO_DEBUG=1" in line and "server's secret key" in line
+
+
+@pytest.mark.parametrize(
+    "seconds, said", [(60 * 60 * 24, "for 1 day"), (3 * 60 * 60 * 24, "for 3 days"), (12 * 60 * 60, "for 12 hours")]
+)
+def test_the_link_lifetime_it_prints_is_the_one_django_checks(settings, seconds, said):
+    settings.PASSWORD_RESET_TIMEOUT = seconds
+    assert said in create_clinic(f"Clinic {seconds}", "--admin", f"admin-{seconds}")
+
+
+def test_the_staff_page_and_an_expired_link_say_the_same_lifetime(client, settings):
+    """They said "within a day" whatever the setting."""
+    settings.PASSWORD_RESET_TIMEOUT = 3 * 60 * 60 * 24
+    create_clinic("Lifetime Clinic", "--admin", "lifetime-new")
+    new_admin = User.objects.get(username="lifetime-new")
+    client.force_login(new_admin)
+    page = client.get(reverse("clinics:staff")).content.decode()
+    assert "it works once, within 3 days" in page
+    expired = Client().get("/accounts/set-password/MQ/not-a-token/", follow=True).content.decode()
+    assert "works once, within 3 days" in expired

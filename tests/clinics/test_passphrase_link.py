@@ -90,3 +90,49 @@ def test_a_new_staff_members_first_password_link_still_works():
     assert response.status_code == 302
     newcomer.refresh_from_db()
     assert newcomer.check_password("brand-new-pass-2026")
+
+
+# --- The page the patient opens: a passphrase suggested and shown whole ------
+
+
+def open_link(link: str) -> tuple[Client, str, str]:
+    phone = Client()
+    page = phone.get(link, follow=True)
+    return phone, page.redirect_chain[-1][0], page.content.decode()
+
+
+@pytest.mark.parametrize("prefix, copy, keep", [
+    ("", "Copy passphrase", "Write down your new passphrase"),
+    ("/es", "Copiar la frase de contraseña", "Anote su frase de contraseña nueva"),
+])
+def test_the_patients_page_suggests_a_passphrase_shown_whole_with_a_copy_button(client, prefix, copy, keep):
+    patient = make_patient()
+    link = new_passphrase_link(client, patient)
+    path = re.sub(r"^https?://[^/]+", "", link)
+    _, _, html = open_link(prefix + path)
+    # One box that wraps (a textarea), with four words in it; no second field to type it again.
+    suggested = re.search(r'<textarea name="new_password1"[^>]*>\s*([^<]+?)</textarea>', html)[1]
+    assert len(suggested.split("-")) == 4 and "new_password2" not in html
+    assert 'data-copy="id_new_password1"' in html and copy in html and keep in html
+    assert patient.user.username in html
+
+
+def test_keeping_the_suggestion_saves_it_and_leads_home_not_to_a_clinic_page(client):
+    patient = make_patient()
+    phone, form_url, html = open_link(new_passphrase_link(client, patient))
+    suggested = re.search(r'<textarea name="new_password1"[^>]*>\s*([^<]+?)</textarea>', html)[1]
+    done = phone.post(form_url, {"new_password1": suggested + "\r\n"}, follow=True)
+    patient.user.refresh_from_db()
+    assert patient.user.check_password(suggested)  # a line break from the box is not part of it
+    page = done.content.decode()
+    assert "Your new passphrase is saved" in page
+    assert f'href="{reverse("home")}"' in page and reverse("clinics:dashboard") not in page
+
+
+def test_a_too_short_passphrase_is_refused_and_nothing_changes(client):
+    patient = make_patient()
+    phone, form_url, _ = open_link(new_passphrase_link(client, patient))
+    response = phone.post(form_url, {"new_password1": "short"})
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    patient.user.refresh_from_db()
+    assert patient.user.check_password(PASSWORD)

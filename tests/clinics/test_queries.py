@@ -1,5 +1,7 @@
 """Query counts do not grow with the number of rows on a page."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -8,12 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from clinics import models, services, views
+from clinics import models, services
 from clinics.models import Assignment, Patient
 from tests.factories import (
     course_lesson,
     craving_item,
     lesson_item,
+    make_admin,
     make_assignment,
     make_clinic,
     make_lesson,
@@ -25,6 +28,13 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
+
+@pytest.fixture(autouse=True)
+def no_api_rate_limit(settings):
+    """The API's rate limit counts in the cache, a query more on an address's
+    first request than on its next: off here, where requests are compared."""
+    settings.API_REQUESTS_PER_MINUTE = None
 
 def count_queries(client, url: str, method: str = "get") -> int:
     with CaptureQueriesContext(connection) as captured:
@@ -127,9 +137,9 @@ def test_assignments_api_makes_the_same_number_of_queries_for_1_and_30_assignmen
         make_assignment(patient=many, lesson=lesson)
         make_progress(patient=many, lesson=lesson, done=True, score=1, total=2)
     client.force_login(few.user)
-    one = count_queries(client, reverse("clinics:api_assignments"))
+    one = count_queries(client, reverse("phone:api_assignments"))
     client.force_login(many.user)
-    thirty = count_queries(client, reverse("clinics:api_assignments"))
+    thirty = count_queries(client, reverse("phone:api_assignments"))
     assert one == thirty
 
 
@@ -137,9 +147,9 @@ def test_export_makes_the_same_number_of_queries_for_5_and_50_patients(client):
     """Guards the N+1 of looking up each row's patient, lesson and completion,
     and of writing each patient's audit row one INSERT at a time."""
     small, large = clinic_with_patients(5), clinic_with_patients(50)
-    client.force_login(make_staff(clinic=small))
+    client.force_login(make_admin(clinic=small))
     five = count_queries(client, reverse("clinics:export_csv"), method="post")
-    client.force_login(make_staff(clinic=large))
+    client.force_login(make_admin(clinic=large))
     fifty = count_queries(client, reverse("clinics:export_csv"), method="post")
     assert five == fifty
 
@@ -149,7 +159,7 @@ def test_export_reads_in_chunks_as_it_streams(client, monkeypatch):
     while the response is read, not all at once before it starts."""
     monkeypatch.setattr(services, "EXPORT_CHUNK", 10)
     clinic = clinic_with_patients(50)
-    client.force_login(make_staff(clinic=clinic))
+    client.force_login(make_admin(clinic=clinic))
     response = client.post(reverse("clinics:export_csv"))
     assert response.streaming
     pieces = iter(response.streaming_content)
@@ -185,95 +195,67 @@ def test_a_sync_batch_makes_the_same_number_of_queries_for_2_and_50_items(client
     assert two == fifty
 
 
-def test_a_large_count_is_remembered_until_it_changes_and_a_small_one_never(client, monkeypatch):
-    """Counting a health system's patients is most of a dashboard page's
-    database time: a count from LARGE_COUNT up is remembered. The count of
-    everyone holds while nobody joins or leaves (the roster version); a
-    filtered count for a minute, unless the page shown contradicts it. A
-    small clinic's count is exact on every page."""
-    monkeypatch.setattr(views, "LARGE_COUNT", 20)
-    large, small = clinic_with_patients(25), clinic_with_patients(5)
-    client.force_login(make_staff(clinic=large))
-    url = reverse("clinics:dashboard")
-    first = count_queries(client, url)
-    again = count_queries(client, url)
-    assert again == first - 1
-    make_patient(clinic=large)
-    assert client.get(url).context["page"].paginator.count == 26  # a join: counted afresh
-    assert count_queries(client, url) == again
-
-    overdue = f"{url}?show=overdue"  # 13 of 25 at first (clinic_with_patients)
-    lesson = Assignment.objects.filter(patient__clinic=large).order_by("due_date").first().lesson
-
-    def one_more_overdue() -> None:
-        make_assignment(patient=make_patient(clinic=large), lesson=lesson, due_date=large.today() - timedelta(days=1))
-
-    for _ in range(14):
-        one_more_overdue()
-    assert client.get(overdue).context["page"].paginator.count == 27  # two pages
-    one_more_overdue()
-    assert client.get(overdue).context["page"].paginator.count == 27  # remembered: page 1 agrees with it
-    # Page 2 shows 3 rows, which 27 does not allow: counted afresh.
-    assert client.get(f"{overdue}&page=2").context["page"].paginator.count == 28
-
-    client.force_login(make_staff(clinic=small))
-    assert count_queries(client, url) == count_queries(client, url)
-    make_patient(clinic=small)
-    assert client.get(url).context["page"].paginator.count == 6
-
-
-def dashboard_page(client, params: str) -> tuple[list[str], bool]:
-    """A dashboard page's labels, and whether reaching it counted the rows before it (OFFSET)."""
+def patients_counted(client, url: str):
+    """The dashboard's page at `url`, and whether it counted the patients (not the cached count)."""
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(reverse("clinics:dashboard") + params)
+        response = client.get(url)
     assert response.status_code == 200
-    counted = any(" OFFSET " in query["sql"] for query in captured)
-    return [patient.label for patient in response.context["page"].object_list], counted
+    counted = [q for q in captured if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "clinics_patient"')]
+    return response.context["page"], bool(counted)
 
 
-def every_page(client, params: str = "") -> list[str]:
-    first = client.get(reverse("clinics:dashboard") + "?" + params)
-    pages = first.context["page"].paginator.num_pages
-    return [label for number in range(1, pages + 1) for label in dashboard_page(client, f"?{params}&page={number}")[0]]
-
-
-def test_a_large_lists_pages_start_where_they_were_last_found(client, monkeypatch):
-    """Paging a health system's patients with OFFSET reads every index entry
-    before the page: 25,000 of them for page 1,000, most of that page's
-    database time. While nobody joins, leaves or is relabelled (the clinic's
-    roster version), the list of everyone is the same list: where a page
-    starts, and where the next one starts (after its last row), is
-    remembered and the page read from there. The rows are read afresh."""
-    monkeypatch.setattr(views, "LARGE_COUNT", 20)
-    clinic = clinic_with_patients(80)  # four pages of 25 (the last one 5)
+def test_the_count_is_kept_in_the_shared_cache_and_a_page_that_contradicts_it_is_counted_afresh(client):
+    """Counting a health system's patients is most of a dashboard page's
+    database time: the count is kept (settings.CACHES) per clinic, filter,
+    search and day. The rows shown are read afresh; a page whose rows the
+    count does not allow counts again."""
+    clinic = clinic_with_patients(30)
     client.force_login(make_staff(clinic=clinic))
+    url = reverse("clinics:dashboard")
+    assert patients_counted(client, url)[1]
+    page, counted = patients_counted(client, url)
+    assert not counted and page.paginator.count == 30
+    assert patients_counted(client, url + "?show=overdue")[1]  # another filter, another count
 
-    def exact() -> list[str]:
-        return list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
+    make_patient(clinic=clinic)
+    page, counted = patients_counted(client, url)  # 25 rows and more after them: 30 allows that
+    assert not counted and page.paginator.count == 30
+    page, counted = patients_counted(client, url + "?page=2")  # 6 rows, where 30 allows 5
+    assert counted and page.paginator.count == 31 and len(page.object_list) == 6
+    page, counted = patients_counted(client, url)
+    assert not counted and page.paginator.count == 31
 
-    labels = exact()
-    assert dashboard_page(client, "?page=1") == (labels[:25], False)
-    assert dashboard_page(client, "?page=2") == (labels[25:50], False)  # after page 1's last row
-    assert dashboard_page(client, "?page=3") == (labels[50:75], False)  # and so on
-    views.remembered.clear()
-    assert dashboard_page(client, "?page=3") == (labels[50:75], True)  # a jump: found once by counting rows
-    assert dashboard_page(client, "?page=3") == (labels[50:75], False)  # then from where it starts
-    assert dashboard_page(client, "?page=4") == (labels[75:], False)  # the next page: after page 3's last row
+    for patient in clinic.patients.order_by("label", "pk")[:2]:
+        patient.delete()
+    page, counted = patients_counted(client, url + "?page=2")  # 4 rows, where 31 allows 6
+    assert counted and page.paginator.count == 29 and len(page.object_list) == 4
 
-    # A patient leaving before page 3 moves it: counted afresh, exact.
-    clinic.patients.get(label=labels[10]).delete()
-    assert dashboard_page(client, "?page=3") == (exact()[50:75], True)
-    assert dashboard_page(client, "?page=3") == (exact()[50:75], False)
+
+def pager_link(response, rel: str) -> str | None:
+    """The page's "Next" or "Previous" link, as the browser would follow it."""
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', response.content.decode())
+    return reverse("clinics:dashboard") + html.unescape(found.group(1)) if found else None
+
+
+def every_page(client, params: str = "", *, start: str | None = None, rel: str = "next") -> list[str]:
+    """The labels on each page, following the "Next" links from the first
+    (or the "Previous" links from `start`), as a person pages."""
+    url, pages = start or reverse("clinics:dashboard") + f"?{params}", []
+    while url:
+        response = client.get(url)
+        pages.append([patient["label"] for patient in response.context["page"].object_list])
+        url = pager_link(response, rel)
+    return [label for page in (pages if rel == "next" else pages[::-1]) for label in page]
 
 
 @pytest.mark.parametrize("show", ["", "show=overdue"])
-def test_every_patient_is_on_exactly_one_page_after_joins_leaves_and_new_labels(client, monkeypatch, show):
-    """Remembered page starts never hide a patient or show one twice: a
-    patient who joins first in the list, one who joins inside a page, one
-    who leaves and one relabelled are each on exactly one page, straight
-    away (in the list of everyone and in a filtered one)."""
-    monkeypatch.setattr(views, "LARGE_COUNT", 20)
-    clinic = clinic_with_patients(80)
+def test_every_patient_is_on_exactly_one_page_after_joins_leaves_and_new_labels(client, show):
+    """A cached count never hides a patient or shows one twice: a patient who
+    joins first in the list, one who joins inside a page, one who leaves and
+    one relabelled are each on exactly one page, straight away (in the list
+    of everyone, where the joins need one page more than the cached count
+    allows, and in a filtered one)."""
+    clinic = clinic_with_patients(75)
     client.force_login(make_staff(clinic=clinic))
     listed = Patient.objects.for_clinic(clinic)
     if show:
@@ -318,23 +300,19 @@ def days_built(monkeypatch, queryset_class, method: str) -> list:
     return built
 
 
-def test_the_dashboard_builds_its_progress_annotation_once_a_day(client, monkeypatch):
-    """Building and resolving the overdue and last-activity subqueries is
-    half the cost of a page's rows: it is done once per day and process, and
-    each page filters a copy to its ids (the values stay right: see
-    test_views)."""
-    models.patients_with_progress.cache_clear()
+def test_the_dashboard_builds_its_progress_annotation_for_each_request(client, monkeypatch):
+    """No queryset is kept in the process between requests (one list() away
+    from serving one person's rows to another)."""
     built = days_built(monkeypatch, models.PatientQuerySet, "with_progress")
     client.force_login(make_staff(clinic=clinic_with_patients(3)))
     for params in ("", "?show=overdue", "?page=2"):
         assert client.get(reverse("clinics:dashboard") + params).status_code == 200
-    assert len(built) == 1
+    assert len(built) == 3
 
 
-def test_the_patient_page_and_the_phones_assignments_build_the_status_once_a_day(client, monkeypatch):
+def test_the_patient_page_and_the_phones_assignments_build_the_status_for_each_request(client, monkeypatch):
     clinic = clinic_with_patients(2)
     patient = clinic.patients.first()
-    models.assignments_with_status.cache_clear()
     built = days_built(monkeypatch, models.AssignmentQuerySet, "with_status")
     client.force_login(make_staff(clinic=clinic))
     for _ in range(2):
@@ -342,8 +320,8 @@ def test_the_patient_page_and_the_phones_assignments_build_the_status_once_a_day
         assert page.status_code == 200 and len(page.context["assignments"]) == 2
     client.force_login(patient.user)
     for _ in range(2):
-        assert len(client.get(reverse("clinics:api_assignments")).json()["assignments"]) == 2
-    assert len(built) == 1
+        assert len(client.get(reverse("phone:api_assignments")).json()["assignments"]) == 2
+    assert len(built) == 4
 
 
 def test_lists_of_assigned_lessons_leave_the_lessons_text_out(client):
@@ -356,38 +334,76 @@ def test_lists_of_assigned_lessons_leave_the_lessons_text_out(client):
     with CaptureQueriesContext(connection) as captured:
         page = client.get(reverse("clinics:patient_detail", args=[patient.pk]))
         client.force_login(patient.user)
-        client.get(reverse("clinics:api_assignments"))
+        client.get(reverse("phone:api_assignments"))
     assert page.context["other_progress"]
     read = [q["sql"] for q in captured if '"lessons_lesson"' in q["sql"]]
     assert read and not [sql for sql in read if '"lessons_lesson"."body"' in sql or '"lessons_lesson"."quiz"' in sql]
 
 
-def test_the_roster_version_moves_when_a_patient_joins_leaves_moves_or_is_relabelled_only():
-    """What lets the dashboard remember where the pages of everyone start.
-    Saving a patient's other fields (sharing choices) leaves it, and costs
-    no query for fields a queryset left out."""
-    here, there = make_clinic(), make_clinic()
-
-    def versions() -> tuple[int, int]:
-        here.refresh_from_db()
-        there.refresh_from_db()
-        return here.roster_version, there.roster_version
-
-    patient = make_patient(clinic=here)
-    assert versions() == (1, 0)
-    patient.shares_cravings = True
-    patient.save()
-    assert versions() == (1, 0)
-    patient.label = "P-new"
-    patient.save()
-    assert versions() == (2, 0)
-    patient.clinic = there
-    patient.save()
-    assert versions() == (3, 1)
-    partial = Patient.objects.only("pk", "shares_progress").get(pk=patient.pk)
-    partial.shares_progress = False
+def test_next_and_previous_read_a_deep_page_from_the_index_not_an_offset(client):
+    """The pager's links name the patient a page starts after (or ends
+    before), by id: a page deep in a health system's list is read from the
+    label index where that patient sits, not by skipping every row before
+    it. Walking back with "Previous" gives the same pages."""
+    clinic = clinic_with_patients(80)
+    client.force_login(make_staff(clinic=clinic))
+    everyone = list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
+    response = client.get(reverse("clinics:dashboard"))
     with CaptureQueriesContext(connection) as captured:
-        partial.save(update_fields=["shares_progress"])
-    assert len(captured) == 1 and versions() == (3, 1)
-    patient.delete()
-    assert versions() == (3, 2)
+        second = client.get(pager_link(response, "next"))
+    page = second.context["page"]
+    assert "after=" in pager_link(response, "next") and page.number == 2
+    assert [patient["label"] for patient in page.object_list] == everyone[25:50]
+    rows = [q["sql"] for q in captured if 'SELECT "clinics_patient"."id"' in q["sql"] and "ORDER BY" in q["sql"]]
+    assert rows and not [sql for sql in rows if "OFFSET" in sql]
+
+    last = client.get(reverse("clinics:dashboard") + "?page=4")  # a typed ?page=N still works
+    assert [patient["label"] for patient in last.context["page"].object_list] == everyone[75:]
+    assert every_page(client, start=pager_link(last, "prev"), rel="prev") == everyone[:75]
+    assert "Page 1 of 4" in client.get(pager_link(second, "prev")).content.decode()
+
+
+def test_paging_on_while_patients_join_and_leave_shows_each_one_there_throughout_once(client):
+    """Between two clicks on "Next", patients join and leave behind and ahead
+    of the page shown: the pages that follow start right after the last
+    patient seen, so nobody who was there throughout is skipped or shown
+    twice."""
+    clinic = clinic_with_patients(80)
+    client.force_login(make_staff(clinic=clinic))
+    first = client.get(reverse("clinics:dashboard"))
+    second = client.get(pager_link(first, "next"))
+    seen = [p["label"] for page in (first, second) for p in page.context["page"].object_list]
+
+    anchor = clinic.patients.get(label=seen[-1])
+    clinic.patients.get(label=seen[3]).delete()  # one the person has already paged past
+    clinic.patients.order_by("label", "pk")[60].delete()  # one ahead
+    make_patient(clinic=clinic, label="A-new")  # joins behind: on page 1 from now
+    make_patient(clinic=clinic, label=seen[-1] + "b")  # joins right after the last one seen
+    rest = every_page(client, start=pager_link(second, "next"))
+    expected = [label for label in clinic.patients.order_by("label", "pk").values_list("label", flat=True)
+                if label > anchor.label]
+    assert rest == expected and not set(rest) & set(seen)
+
+
+def test_a_pager_link_naming_another_clinics_patient_pages_by_number(client):
+    """An `after` id from another clinic says nothing about that patient: the
+    page is read by its number, as if the id were not there."""
+    clinic, other = clinic_with_patients(30), clinic_with_patients(3)
+    client.force_login(make_staff(clinic=clinic))
+    stranger = other.patients.order_by("label").last()
+    response = client.get(reverse("clinics:dashboard") + f"?page=2&after={stranger.pk}")
+    everyone = list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
+    assert [patient["label"] for patient in response.context["page"].object_list] == everyone[25:]
+    assert stranger.label not in response.content.decode()
+
+
+@pytest.mark.parametrize("anchor", ["²", "x1", "-3", "99999999999999999999999", ""])
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_pager_link_with_a_mangled_id_pages_by_number(client, anchor, direction):
+    """A hand-edited or cut-off link is not an error: the page is read by its number."""
+    clinic = clinic_with_patients(30)
+    client.force_login(make_staff(clinic=clinic))
+    response = client.get(reverse("clinics:dashboard") + f"?page=2&{direction}={anchor}")
+    assert response.status_code == 200
+    everyone = list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
+    assert [patient["label"] for patient in response.context["page"].object_list] == everyone[25:]

@@ -6,12 +6,15 @@ server holds of it, audited."""
 
 import csv
 import io
+import json
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import account_public_id
 from clinics import services
 from clinics.models import AuditEvent, CravingSummary, LessonProgress, Patient, SyncedItem
 from tests.factories import (
@@ -19,6 +22,7 @@ from tests.factories import (
     course_lesson,
     craving_item,
     lesson_item,
+    make_admin,
     make_assignment,
     make_clinic,
     make_patient,
@@ -76,7 +80,7 @@ def test_while_lessons_are_off_the_phone_is_told_not_shared_and_nothing_is_store
     assert response.status_code == 200 and statuses(response) == ["not_shared"]
     assert not LessonProgress.objects.filter(patient=overdue_patient).exists()
     assert not SyncedItem.objects.exists()
-    assert client.get(reverse("clinics:api_assignments")).json()["sharing"]["lessons"] is False
+    assert client.get(reverse("phone:api_assignments")).json()["sharing"]["lessons"] is False
 
 
 def test_sharing_lessons_again_lets_the_phone_send_them(client, overdue_patient):
@@ -141,6 +145,7 @@ def test_the_clinic_sees_not_shared_instead_of_done_or_overdue(client, overdue_p
     assert "SH-1" not in client.get(reverse("clinics:dashboard") + "?show=overdue").content.decode()
     detail = client.get(overdue_patient.get_absolute_url()).content.decode()
     assert 'data-status="not_shared"' in detail and "Overdue" not in detail
+    client.force_login(make_admin(clinic=overdue_patient.clinic))
     body = b"".join(client.post(reverse("clinics:export_csv")).streaming_content).decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert {row[3] for row in rows[1:]} == {"not_shared"}
@@ -165,6 +170,22 @@ def test_me_shows_the_choices_to_patients_only(client, overdue_patient):
     assert 'data-sharing-lessons="on"' in html and 'data-sharing-cravings="off"' in html
     client.force_login(make_user())
     assert "data-sharing" not in client.get(reverse("accounts:me")).content.decode()
+
+
+def test_the_page_after_a_change_hands_the_phone_the_new_choices(client, overdue_patient):
+    """The phone's outbox reads the choices where they change (static/js/
+    sync.js): the page the sharing form leads to carries them, with the
+    account the phone files its items under."""
+    client.force_login(overdue_patient.user)
+    response = client.post(reverse("clinics:sharing"), {"category": "cravings", "share": "on"}, follow=True)
+    html = response.content.decode()
+    script = re.search(r'<script id="sharing-choices" type="application/json">(.*?)</script>', html)
+    assert json.loads(script.group(1)) == {
+        "account": account_public_id(overdue_patient.user),
+        "sharing": {"lessons": True, "cravings": True, "notes": False},
+    }
+    client.force_login(make_user())
+    assert 'id="sharing-choices"' not in client.get(reverse("accounts:me")).content.decode()
 
 
 def test_the_patient_page_says_plainly_when_cravings_are_not_shared(client, overdue_patient):

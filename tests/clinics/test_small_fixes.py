@@ -33,4 +33,7 @@ def test_the_join_links_name_is_words_not_the_code(client):
     html = client.get(invite.get_absolute_url()).content.decode()
     link = re.search(r"<a [^>]*data-join-link[^>]*>(.*?)</a>", html, re.S)
     assert link[1] == "Join link for JD-7" and invite.code not in link[1]
-    assert f'value="http://testserver/join/{invite.code}/"' in html  # still there to copy
+    # Still there to read and copy, whole (text that wraps, not a one-line field), with a copy button.
+    shown = re.search(r'<p class="join-link" id="join-url">([^<]+)</p>', html)
+    assert shown and shown[1] == f"http://testserver/join/{invite.code}/"
+    assert 'data-copy="join-url"' in html

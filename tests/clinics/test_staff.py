@@ -1,16 +1,29 @@
 """Clinic admins manage their staff: deactivating a clinician ends their
-sessions at once and is written to the audit log."""
+sessions at once, a sign-in reset issues a one-time link that also removes
+their authenticator (the only way, with the first set-password link, to
+connect an app), other admins are told, and a site superuser who is a
+member can be removed from the clinic, not deactivated. All audited."""
+
+import re
+from base64 import b32decode
 
 import pytest
+from django.test import Client as DjangoClient
 from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.mfa import recovery_codes_replace
 from clinics.models import AuditEvent
 from tests.factories import (
     PASSWORD,
     Client,  # staff signed in by force_login() have passed the second factor
     make_admin,
+    make_authenticator,
     make_clinic,
     make_staff,
+    totp_code,
 )
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +74,99 @@ def test_deactivating_is_a_post_for_an_admin_of_the_same_clinic_only(client):
     assert client.get(deactivate_url(clinician)).status_code == 405
     clinician.refresh_from_db()
     assert clinician.is_active
+
+
+# --- Sign-in resets, enrolment, superusers ---------------------------------
+
+
+def reset_url(user) -> str:
+    return reverse("clinics:staff_sign_in_reset", args=[user.membership.pk])
+
+
+def test_an_admin_issues_a_link_that_resets_a_staff_members_password_and_authenticator(client):
+    clinician = make_staff(username="dr-lost-phone")
+    make_authenticator(user=clinician)
+    recovery_codes_replace(user=clinician)
+    clinic = clinician.membership.clinic
+    workstation = Client()
+    workstation.force_login(clinician)
+    admin = make_admin(clinic=clinic, username="adm-one")
+    client.force_login(admin)
+
+    page = client.post(reset_url(clinician))
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    link = re.search(r"data-sign-in-link>(http[^<]+)<", page.content.decode()).group(1)
+    clinician.refresh_from_db()
+    assert not clinician.has_usable_password()
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert not StaticDevice.objects.filter(user=clinician).exists()
+    assert workstation.get(reverse("clinics:dashboard"))["Location"].startswith(reverse("accounts:login"))
+    event = AuditEvent.objects.get(action=AuditEvent.Action.SIGN_IN_RESET)
+    assert event.actor == admin and event.clinic == clinic and "dr-lost-phone" in event.detail
+
+    # The link sets a password and lets them connect a new app.
+    phone = DjangoClient()
+    form_url = phone.get(link)["Location"]
+    new = "quiet-river-morning-lamp"
+    assert phone.post(form_url, {"new_password1": new, "new_password2": new}).status_code == 302
+    setup = phone.get(reverse("accounts:two_factor_setup"))
+    assert setup.status_code == 200 and "data-totp-key" in setup.content.decode()
+
+
+def test_connecting_an_app_needs_a_one_time_link_not_a_password_alone():
+    """A staff member with a password and no app (a superuser removed it in
+    the Django admin): whoever knows the password must not connect theirs."""
+    clinician = make_staff(username="dr-no-app")
+    browser = DjangoClient()
+    browser.post(reverse("accounts:login"), {"username": "dr-no-app", "password": PASSWORD})
+    setup = browser.get(reverse("accounts:two_factor_setup"))
+    html = setup.content.decode()
+    assert "data-totp-key" not in html and "link" in html
+    browser.post(reverse("accounts:two_factor_setup"), {"code": "123456"})
+    assert not TOTPDevice.objects.filter(user=clinician).exists()
+    assert browser.get(reverse("clinics:dashboard")).status_code == 302
+
+
+def test_other_admins_are_told_when_a_staff_member_connects_an_app_or_a_sign_in_is_reset(client):
+    clinic = make_clinic()
+    other_admin = make_admin(clinic=clinic, username="adm-two")
+    device = make_authenticator(user=other_admin)
+    admin = make_admin(clinic=clinic, username="adm-one")
+    newcomer = make_staff(clinic=clinic, username="dr-new", password=None)
+    client.force_login(admin)
+    link = re.search(r"data-sign-in-link>(http[^<]+)<", client.post(reset_url(newcomer)).content.decode()).group(1)
+    phone = DjangoClient()
+    form_url = phone.get(link)["Location"]
+    phone.post(form_url, {"new_password1": "quiet-river-morning-lamp", "new_password2": "quiet-river-morning-lamp"})
+    key = re.search(r"data-totp-key>([A-Z2-7 ]+)<", phone.get(reverse("accounts:two_factor_setup")).content.decode())
+    typed = key.group(1).replace(" ", "")
+    code = f"{totp(b32decode(typed + '=' * (-len(typed) % 8))):06d}"
+    phone.post(reverse("accounts:two_factor_setup"), {"code": code})
+
+    browser = DjangoClient()
+    browser.post(reverse("accounts:login"), {"username": "adm-two", "password": PASSWORD})
+    page = browser.post(reverse("accounts:two_factor"), {"code": totp_code(device)}, follow=True).content.decode()
+    assert "adm-one reset the sign-in of dr-new" in page
+    assert "dr-new connected an authenticator app" in page
+    # The admin who did it is not told about it.
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SECOND_FACTOR_ADDED, actor=other_admin).exists()
+
+
+def test_a_clinic_admin_cannot_deactivate_or_reset_a_site_superuser_only_remove_them(client):
+    clinic = make_clinic()
+    root = make_staff(clinic=clinic, username="root", is_superuser=True, is_staff=True)
+    admin = make_admin(clinic=clinic)
+    client.force_login(admin)
+    client.post(deactivate_url(root))
+    client.post(reset_url(root))
+    root.refresh_from_db()
+    assert root.is_active and root.has_usable_password()
+    assert not AuditEvent.objects.filter(
+        action__in=[AuditEvent.Action.STAFF_DEACTIVATED, AuditEvent.Action.SIGN_IN_RESET]
+    ).exists()
+    assert client.post(reverse("clinics:staff_remove", args=[root.membership.pk]))["Location"] == reverse(
+        "clinics:staff"
+    )
+    root.refresh_from_db()
+    assert not hasattr(root, "membership") and root.is_active
+    assert AuditEvent.objects.get(action=AuditEvent.Action.STAFF_REMOVED).detail.startswith("root")

@@ -1,12 +1,15 @@
 """Each patient's stored progress (assigned_count, done_count,
-earliest_due_not_done), which the dashboard filters and pages on, is
-recounted by every write that changes it. Each test makes one write through
-the app and checks that the stored columns changed to what a fresh recount
-gives: it fails if that write path stops calling refresh_progress()."""
+earliest_due_not_done), which the dashboard filters and pages on, follows
+every write that changes it, whoever writes (clinics.hooks). Each test makes
+one write (through the app, the admin, or a plain ORM call) and checks that
+the stored columns changed to what a fresh recount gives. Writes that send
+no signals are corrected by `manage.py recount_progress`."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -157,3 +160,92 @@ def test_deleting_a_lesson_recounts_the_patients_it_was_assigned_to(admin_client
     assert not Assignment.objects.filter(patient=patient, due_date=today - timedelta(days=2)).exists()
     assert assert_stored_is_fresh(patient) == (1, 1, None)
     assert not Patient.objects.overdue(today=today).exists()
+
+
+# --- Plain ORM writes (a shell, a data migration, code that skips the services)
+
+
+def dashboard_row(client, patient: Patient) -> dict[str, str]:
+    body = client.get(reverse("clinics:dashboard")).content.decode()
+    row = re.search(rf'<tr data-patient-row="{re.escape(patient.label)}">(.*?)</tr>', body, re.S)[1]
+    return dict(re.findall(r"data-(assigned|done|overdue)>([^<]*)<", row))
+
+
+def test_an_assignment_created_with_a_plain_orm_write_is_counted_on_the_dashboard(client, today):
+    """The defect: the dashboard said "Assigned 0" for a patient who has an assignment."""
+    patient = make_patient(clinic=make_clinic())
+    client.force_login(make_staff(clinic=patient.clinic))
+    Assignment.objects.create(patient=patient, lesson=course_lesson(0), due_date=today - timedelta(days=1))
+    assert stored(patient) == (1, 0, today - timedelta(days=1))
+    assert dashboard_row(client, patient) == {"assigned": "1", "done": "0", "overdue": "1"}
+    assert list(Patient.objects.overdue(today=today)) == [patient]
+
+
+def test_lesson_progress_created_and_deleted_with_plain_orm_writes_is_counted(patient, today):
+    progress = LessonProgress.objects.create(patient=patient, lesson=course_lesson(1), completed_at=timezone.now())
+    assert stored(patient) == (2, 2, None)
+    progress.delete()
+    assert stored(patient) == (2, 1, today - timedelta(days=2))
+    LessonProgress.objects.filter(patient=patient).delete()
+    assert stored(patient) == (2, 0, today - timedelta(days=5))
+
+
+def test_an_assignment_saved_and_deleted_with_plain_orm_writes_is_counted(patient, today):
+    assignment = Assignment.objects.get(patient=patient, lesson=course_lesson(1))
+    assignment.due_date = today + timedelta(days=3)
+    assignment.save()
+    assert stored(patient) == (2, 1, today + timedelta(days=3))
+    assignment.withdrawn_at = timezone.now()
+    assignment.save(update_fields=["withdrawn_at"])
+    assert stored(patient) == (1, 1, None)
+    Assignment.objects.filter(patient=patient).delete()
+    assert stored(patient) == (0, 0, None)
+
+
+def test_a_row_moved_to_another_patient_recounts_both(patient, today):
+    other = make_patient(clinic=patient.clinic)
+    assignment = Assignment.objects.get(patient=patient, lesson=course_lesson(1))
+    assignment.patient = other
+    assignment.save()
+    assert stored(patient) == (1, 1, None)
+    assert stored(other) == (1, 0, today - timedelta(days=2))
+
+
+def test_a_change_of_sharing_saved_with_a_plain_orm_write_is_counted(patient, today):
+    patient.shares_progress = False
+    patient.save()
+    assert stored(patient) == (2, 0, None)
+    patient.shares_progress = True
+    patient.save(update_fields=["shares_progress"])
+    assert stored(patient) == (2, 1, today - timedelta(days=2))
+
+
+# --- The safety net: manage.py recount_progress ------------------------------
+
+
+def test_recount_progress_corrects_what_writes_without_signals_left_behind_and_says_what(patient, today, capsys):
+    other = make_patient(clinic=patient.clinic)
+    Assignment.objects.bulk_create([Assignment(patient=other, lesson=course_lesson(3), due_date=today)])
+    Patient.objects.filter(pk=patient.pk).update(done_count=0)
+    assert stored(other) == (0, 0, None)  # bulk_create and update() send no signals
+
+    call_command("recount_progress")
+    out = capsys.readouterr().out
+    assert stored(other) == (1, 0, today) and stored(patient) == (2, 1, today - timedelta(days=2))
+    slug = patient.clinic.slug
+    assert f"Patient {other.pk} ({slug}): assigned_count 0 → 1, earliest_due_not_done None → {today}" in out
+    assert f"Patient {patient.pk} ({slug}): done_count 0 → 1\n" in out
+    assert out.endswith("Checked 2 patients; corrected 2.\n")
+
+    call_command("recount_progress")
+    assert capsys.readouterr().out == "Checked 2 patients; corrected 0.\n"
+
+
+def test_recount_progress_for_one_clinic(patient, capsys):
+    elsewhere = make_patient(clinic=make_clinic())
+    Patient.objects.update(assigned_count=7)
+    call_command("recount_progress", clinic=patient.clinic.slug)
+    assert capsys.readouterr().out.endswith("Checked 1 patient; corrected 1.\n")
+    assert stored(patient)[0] == 2 and stored(elsewhere)[0] == 7
+    with pytest.raises(CommandError, match="No clinic has the slug"):
+        call_command("recount_progress", clinic="nowhere")

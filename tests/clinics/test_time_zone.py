@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from clinics import services
 from clinics.models import Assignment
-from tests.factories import course_lesson, make_assignment, make_clinic, make_patient, make_staff
+from tests.factories import course_lesson, make_assignment, make_clinic, make_patient, make_progress, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +26,14 @@ def test_an_assignment_due_today_is_not_overdue_in_the_clinics_evening(client, n
     patient = make_patient(clinic=clinic)
     make_assignment(patient=patient, lesson=course_lesson(), due_date=date(2026, 3, 10))
     client.force_login(patient.user)
-    [item] = client.get(reverse("clinics:api_assignments")).json()["assignments"]
+    [item] = client.get(reverse("phone:api_assignments")).json()["assignments"]
     assert item["status"] == "due_today"
 
     utc_clinic = make_clinic(time_zone="UTC")
     other = make_patient(clinic=utc_clinic)
     make_assignment(patient=other, lesson=course_lesson(), due_date=date(2026, 3, 10))
     client.force_login(other.user)
-    [item] = client.get(reverse("clinics:api_assignments")).json()["assignments"]
+    [item] = client.get(reverse("phone:api_assignments")).json()["assignments"]
     assert item["status"] == "overdue"
 
 
@@ -67,3 +68,37 @@ def test_an_unknown_time_zone_is_refused_clearly():
     clinic.time_zone = "Mars/Olympus_Mons"
     with pytest.raises(ValidationError, match="not a time zone name"):
         clinic.full_clean()
+
+
+# --- One rule for times: the clinic's zone on clinic pages and in its CSV,
+# the phone's on the patient's own pages. ---------------------------------
+
+
+def test_the_csv_completion_time_is_the_clinics_to_the_second_with_its_offset():
+    clinic = make_clinic(time_zone="America/New_York")
+    staff = make_staff(clinic=clinic)
+    patient = make_patient(clinic=clinic)
+    lesson = course_lesson()
+    make_assignment(patient=patient, lesson=lesson, due_date=date(2026, 3, 10))
+    progress = make_progress(patient=patient, lesson=lesson)
+    progress.completed_at = datetime(2026, 3, 11, 2, 0, 5, 123456, tzinfo=UTC)
+    progress.save(update_fields=["completed_at"])
+    rows = "".join(services.progress_export_csv(clinic=clinic, actor=staff)).splitlines()
+    # 02:00:05.123456 UTC on the 11th is 22:00:05 on the 10th in New York (EDT).
+    assert "2026-03-10T22:00:05-04:00" in rows[1]
+    assert "2026-03-10" in rows[1] and ".123456" not in rows[1] and "+00:00" not in rows[1]
+
+
+def test_joined_reads_the_clinics_day_on_its_page_and_the_phones_on_the_patients(client):
+    clinic = make_clinic(time_zone="America/New_York")
+    patient = make_patient(clinic=clinic)
+    patient.created_at = LATE_EVENING_IN_NEW_YORK  # the 11th in UTC, the 10th in New York
+    patient.save(update_fields=["created_at"])
+    client.force_login(make_staff(clinic=clinic))
+    assert "Joined 10 Mar 2026." in client.get(patient.get_absolute_url()).content.decode()
+
+    client.force_login(patient.user)
+    me = client.get(reverse("accounts:me")).content.decode()
+    # The phone writes the day in its own zone (static/js/local-dates.js) from the exact moment.
+    assert '<time datetime="2026-03-11T02:00:00+00:00" data-local-date>' in me
+    assert "local-dates.js" in me

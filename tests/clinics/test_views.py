@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import account_public_id
 from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, Patient
 from tests.factories import (
     course_lesson,
@@ -191,7 +192,8 @@ def test_join_page_suggests_a_username_and_passphrase_and_asks_for_no_email(clie
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     username = re.search(r'name="username" value="([^"]+)"', body)[1]
-    passphrase = re.search(r'name="passphrase" value="([^"]+)"', body)[1]
+    # Shown whole, wrapping, in a box as tall as it needs (not a one-line field).
+    passphrase = re.search(r'<textarea name="passphrase"[^>]*>\s*([^<]+?)</textarea>', body)[1]
     assert re.fullmatch(r"[a-z]+-[a-z]+-\d{3}", username)
     assert len(passphrase.split("-")) == 4
     assert 'name="email"' not in body and "first_name" not in body
@@ -201,14 +203,14 @@ def test_joining_with_the_suggestion_creates_the_patient_and_signs_them_in(clien
     invite = make_invite(label="JD-12")
     page = client.get(reverse("clinics:join", args=[invite.code])).content.decode()
     username = re.search(r'name="username" value="([^"]+)"', page)[1]
-    passphrase = re.search(r'name="passphrase" value="([^"]+)"', page)[1]
+    passphrase = re.search(r'<textarea name="passphrase"[^>]*>\s*([^<]+?)</textarea>', page)[1]
     response = client.post(
         reverse("clinics:join", args=[invite.code]), {"username": username, "passphrase": passphrase}
     )
     assert response.status_code == 302 and response["Location"] == reverse("home")
     patient = Patient.objects.get(user__username=username)
     assert patient.label == "JD-12" and patient.clinic == invite.clinic
-    assert client.get(reverse("clinics:api_assignments")).json()["patient"] is True
+    assert client.get(reverse("phone:api_assignments")).json()["patient"] is True
     # Signed in with the passphrase they were shown: it works for a fresh login.
     assert patient.user.check_password(passphrase)
 
@@ -263,7 +265,7 @@ def test_a_signed_in_person_is_asked_to_sign_out_before_joining(client):
 
 
 def test_assignments_api_for_anonymous_is_a_200_saying_signed_out(client):
-    response = client.get(reverse("clinics:api_assignments"))
+    response = client.get(reverse("phone:api_assignments"))
     assert response.status_code == 200 and response.json() == {"signed_in": False}
     assert "no-store" in response["Cache-Control"]
     assert "csrftoken" not in response.cookies  # no cookie for anonymous readers
@@ -280,7 +282,7 @@ def test_assignments_api_lists_only_the_patients_own_active_assignments(client):
     make_assignment(patient=other, lesson=course_lesson(3))
     make_progress(patient=patient, lesson=done_lesson, done=True, score=3, total=3)
     client.force_login(patient.user)
-    data = client.get(reverse("clinics:api_assignments")).json()
+    data = client.get(reverse("phone:api_assignments")).json()
     assert "clinic" not in data  # a shared phone's screen must not say where the person is treated
     items = {item["slug"]: item for item in data["assignments"]}
     assert set(items) == {done_lesson.slug, late_lesson.slug}
@@ -290,9 +292,10 @@ def test_assignments_api_lists_only_the_patients_own_active_assignments(client):
 
 
 def test_assignments_api_for_staff_says_not_a_patient(client):
-    client.force_login(make_staff())
-    assert client.get(reverse("clinics:api_assignments")).json() == {
-        "signed_in": True, "patient": False, "assignments": []
+    staff = make_staff()
+    client.force_login(staff)
+    assert client.get(reverse("phone:api_assignments")).json() == {
+        "signed_in": True, "patient": False, "account": account_public_id(staff), "assignments": []
     }
 
 
@@ -301,7 +304,7 @@ def test_assignments_api_for_staff_says_not_a_patient(client):
 
 def test_export_is_a_csv_download(client):
     clinic = make_clinic()
-    client.force_login(make_staff(clinic=clinic))
+    client.force_login(make_admin(clinic=clinic))
     make_assignment(patient=make_patient(clinic=clinic, label="JD-12"))
     response = client.post(reverse("clinics:export_csv"))
     assert response["Content-Type"].startswith("text/csv")
@@ -316,8 +319,8 @@ def test_audit_log_lists_views_and_exports_for_the_admin(client):
     patient = make_patient(clinic=clinic, label="JD-12")
     client.force_login(clinician)
     client.get(patient.get_absolute_url())
-    client.post(reverse("clinics:export_csv"))
     client.force_login(make_admin(clinic=clinic))
+    client.post(reverse("clinics:export_csv"))
     body = client.get(reverse("clinics:audit_log")).content.decode()
     assert 'data-audit="patient_viewed"' in body and 'data-audit="exported"' in body
     assert "dr-who" in body and "JD-12" in body
@@ -341,7 +344,7 @@ def test_admin_adds_a_clinician_who_sets_their_own_password_once(client):
     response = client.post(reverse("clinics:staff"), {"username": "dr-new", "role": "clinician"})
     assert response.status_code == 302
     body = client.get(reverse("clinics:staff")).content.decode()
-    link = re.search(r"<code data-set-password-link>http://testserver([^<]+)</code>", body)[1]
+    link = re.search(r"<code [^>]*data-set-password-link>http://testserver([^<]+)</code>", body)[1]
     new_user = User.objects.get(username="dr-new")
     assert not new_user.has_usable_password() and new_user.membership.clinic == clinic
 

@@ -1,8 +1,12 @@
+import html as html_lib
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
+from craving.choices import LOW_MOOD_TRIGGERS, TOOLS
 from lessons.models import Lesson
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +81,17 @@ class TestToolkitPage:
         for tool in ["wave", "breathing", "grounding", "think", "reasons", "people", "distractions"]:
             assert f'href="#{tool}"' in html, tool
 
+    @pytest.mark.parametrize("language", ["en", "es"])
+    def test_each_tool_screen_is_headed_by_its_name_in_the_one_list(self, client, language):
+        """craving/choices.py names the tools for the lists, the log, the
+        server and these headings alike; the headings once spelled the
+        names out by hand, and the log's own copy had drifted."""
+        with translation.override(language):
+            html = client.get(reverse("craving:toolkit")).content.decode()
+            for key, name, _ in TOOLS:
+                heading = re.search(rf'<h1 id="{key}-title"[^>]*>(.*?)</h1>', html).group(1)
+                assert html_lib.unescape(heading) == gettext(name), key
+
     def test_rating_scale_runs_0_to_10(self, client):
         html = client.get(reverse("craving:toolkit")).content.decode()
         start = html.index('id="rate"')
@@ -93,7 +108,7 @@ class TestToolkitPage:
     def test_loads_its_own_script_and_styles_without_inline_code(self, client):
         response = client.get(reverse("craving:toolkit"))
         html = response.content.decode()
-        assert "js/toolkit.js" in html and "css/craving.css" in html
+        assert "js/pages/toolkit.js" in html and "css/craving.css" in html
         assert "style=" not in html
         assert not re.search(r"\son[a-z]+=", html)
         # Only scripts from files; a json_script data block is data, not code.
@@ -102,3 +117,43 @@ class TestToolkitPage:
     def test_help_is_one_tap_away(self, client):
         html = client.get(reverse("craving:toolkit")).content.decode()
         assert f'href="{reverse("craving:help")}"' in html
+
+
+class TestSafetyPlanPage:
+    def test_has_every_step_of_the_plan_to_read_and_to_fill_in(self, client):
+        from craving.choices import SAFETY_PLAN_STEPS
+
+        html = client.get(reverse("craving:safety_plan")).content.decode()
+        assert len(SAFETY_PLAN_STEPS) == 7
+        for key, kind, title, _ in SAFETY_PLAN_STEPS:
+            assert f'data-plan-show="{key}"' in html, key
+            hook = f'data-plan-contact="{key}"' if kind == "contacts" else f'data-plan-field="{key}"'
+            assert hook in html, key
+            assert title in html, title
+        assert "js/pages/safety-plan.js" in html
+
+    def test_the_crisis_lines_are_always_there_to_tap(self, client):
+        links = tel_links(client.get(reverse("craving:safety_plan")).content.decode())
+        for number in ["911", "999", "988", "116123"]:
+            assert number in links, number
+
+    def test_the_worker_keeps_it_for_offline_use_in_each_language(self, client):
+        script = client.get("/serviceworker.js").content.decode()
+        assert '"/craving/safety-plan/"' in script and '"/es/craving/safety-plan/"' in script
+
+    def test_is_reached_from_help_the_toolkit_and_a_low_mood_check_in(self, client):
+        url = reverse("craving:safety_plan")
+        assert f'href="{url}"' in client.get(reverse("craving:help")).content.decode()
+        toolkit = client.get(reverse("craving:toolkit")).content.decode()
+        finish = toolkit[toolkit.index('id="finish"'):toolkit.index('id="log"')]
+        note = finish[finish.index("data-low-mood-note"):]
+        assert f'href="{url}"' in note[:note.index("</div>")]
+        assert 'href="tel:988"' in note and 'href="tel:116123"' in note
+        # Which ticks offer it: craving/choices.py says, the page marks them for the script.
+        assert sorted(re.findall(r'value="([^"]+)" data-low-mood', finish)) == sorted(LOW_MOOD_TRIGGERS)
+
+    def test_only_get_and_no_inline_code(self, client):
+        assert client.post(reverse("craving:safety_plan")).status_code == 405
+        html = client.get(reverse("craving:safety_plan")).content.decode()
+        assert "style=" not in html and not re.search(r"\son[a-z]+=", html)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import psycopg
 import pytest
 
-from tests.browser.server import postgres_admin
+from devtools.server import postgres_admin
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -37,7 +37,8 @@ def postgres_answers(url: str) -> bool:
 def require_postgres() -> str:
     url = postgres_base_url()
     if not postgres_answers(url):
-        pytest.skip(f"no PostgreSQL answers at {urlparse(url).hostname}:{urlparse(url).port or 5432}")
+        where = f"{urlparse(url).hostname}:{urlparse(url).port or 5432}"
+        pytest.skip(f"no PostgreSQL answers at {where} (CREST_TEST_POSTGRES_URL names another)")
     return url
 
 

@@ -1,9 +1,12 @@
 """`manage.py backup` while the database is being written to, then `restore`
 into a fresh database: every table must match the source at the moment of the
-backup, on SQLite (online backup API) and PostgreSQL (pg_dump/pg_restore)."""
+backup, on SQLite (online backup API) and PostgreSQL (pg_dump/pg_restore),
+except sessions and the cache, which no backup holds. Backups are encrypted
+to the operator's age recipients; only their identity (private key) restores."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,15 +17,42 @@ import pytest
 from .databases import primary_key_column, read_tables, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
+# Sessions (a replayed row is a signed-in staff member) and the cache are left out.
+NOT_BACKED_UP = {"django_session", "crest_cache"}
 
 pytestmark = pytest.mark.deploy
 
 
+@pytest.fixture(scope="module")
+def age_key(tmp_path_factory) -> tuple[str, Path]:
+    """An operator's age key pair: (recipient, identity file)."""
+    if shutil.which("age-keygen") is None:
+        pytest.skip("age is not installed (`make age` installs Debian's)")
+    identity = tmp_path_factory.mktemp("age") / "operator.key"
+    subprocess.run(["age-keygen", "-o", str(identity)], check=True, capture_output=True)
+    recipient = subprocess.run(
+        ["age-keygen", "-y", str(identity)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return recipient, identity
+
+
+RECIPIENT: dict[str, str] = {}
+
+
 def production_env(database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CREST_"))}
     env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="backup-tests-only", DATABASE_URL=database_url)
+    if RECIPIENT:
+        env["CREST_BACKUP_RECIPIENTS"] = RECIPIENT["age"]
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
+
+
+@pytest.fixture(autouse=True)
+def operator_recipient(age_key):
+    RECIPIENT["age"] = age_key[0]
+    yield
+    RECIPIENT.clear()
 
 
 def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -53,7 +83,7 @@ def databases(request, tmp_path):
             yield source, target
 
 
-def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databases, tmp_path):
+def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databases, tmp_path, age_key):
     source_url, target_url = databases
     source = production_env(source_url)
     assert manage(source, "migrate", "--noinput", "-v", "0").returncode == 0
@@ -65,7 +95,7 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     )
     try:
         wait_for(lambda: log.exists() and len(logged(log)) >= 20)
-        backup_file = tmp_path / ("backup.sqlite3" if source_url.startswith("sqlite") else "backup.pgdump")
+        backup_file = tmp_path / ("backup.sqlite3.age" if source_url.startswith("sqlite") else "backup.pgdump.age")
         # Counted before the command exists, so every one of these must be in
         # the copy, however the machine schedules this process, the writer and
         # the backup: a stale copy (say, SQLite's main file without its WAL)
@@ -92,8 +122,10 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     assert backup.returncode == 0, backup_err
     assert f"to {backup_file}" in backup_out
 
+    assert backup_file.read_bytes().startswith(b"age-encryption.org/v1")
     target = production_env(target_url)
-    restore = manage(target, "restore", str(backup_file))
+    identity = ["--identity", str(age_key[1])]
+    restore = manage(target, "restore", str(backup_file), *identity)
     assert restore.returncode == 0, restore.stderr
     assert "Restored" in restore.stdout and "Replaced" not in restore.stdout
 
@@ -114,40 +146,40 @@ def test_backup_under_writes_restores_every_table_as_it_was_at_the_backup(databa
     assert committed_before < k + 1, "the writer must be writing while the backup runs"
     assert k + 1 <= committed_after + 1
 
-    # The source now, minus what was written after the backup and with the
-    # rows it updated as transaction K left them, is the source at the
-    # backup; the restored database must equal it, table for table.
+    # The source now, minus what was written after the backup, is the source
+    # at the backup; the restored database must equal it, table for table.
     later: dict[str, set] = {}
     for t in transactions[k + 1:]:
         for table, pks in t["rows"].items():
             later.setdefault(table, set()).update(pks)
     expected = read_tables(source_url)
     assert sorted(restored) == sorted(expected)
+    assert expected["django_session"][1], "the writer made sessions"
+    for table in NOT_BACKED_UP:
+        assert restored[table][1] == [], f"{table} must not be in a backup"
     for table, (columns, rows) in expected.items():
-        pk = columns.index(primary_key_column(source_url, table))
+        if table in NOT_BACKED_UP:
+            continue
         if table in later:
+            pk = columns.index(primary_key_column(source_url, table))
             rows = [row for row in rows if row[pk] not in later[table]]
-        as_left = transactions[k]["updated"].get(table, {})
-        rows = [
-            tuple(as_left.get(str(row[pk]), {}).get(column, value) for column, value in zip(columns, row, strict=True))
-            for row in rows
-        ]
         assert restored[table][0] == columns, table
         assert len(restored[table][1]) == len(rows), table
         assert restored[table][1] == rows, table
 
     # A database that is not empty is refused without --force, and untouched.
-    refused = manage(target, "restore", str(backup_file))
+    refused = manage(target, "restore", str(backup_file), *identity)
     assert refused.returncode != 0
     assert "not empty" in refused.stderr and "--force" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    forced = manage(target, "restore", "--force", str(backup_file))
+    forced = manage(target, "restore", "--force", str(backup_file), *identity)
     assert forced.returncode == 0, forced.stderr
     assert "Replaced everything that was in the" in forced.stdout
     assert read_tables(target_url) == restored
 
 
 def test_backup_and_restore_refuse_with_one_clear_line(tmp_path):
+    RECIPIENT.clear()
     nowhere = tmp_path / "nothing-here.sqlite3"
     missing = production_env(f"sqlite:///{nowhere}")
     no_database = manage(missing, "backup")
@@ -166,3 +198,51 @@ def test_backup_and_restore_refuse_with_one_clear_line(tmp_path):
     assert wrong_engine.returncode != 0
     assert "is a postgresql backup but DATABASE_URL points at a sqlite database" in wrong_engine.stderr
     assert not nowhere.exists()
+
+
+def test_a_backup_is_encrypted_to_the_operators_recipients_and_holds_no_session(tmp_path, age_key):
+    """What the server keeps is ciphertext for keys it does not have: a
+    stolen backup gives no patient's label, and no session to replay."""
+    env = production_env(f"sqlite:///{tmp_path / 'crest.sqlite3'}")
+    assert manage(env, "migrate", "--noinput", "-v", "0").returncode == 0
+    made = manage(env, "shell", "-c", (
+        "from django.contrib.sessions.backends.db import SessionStore; from django.core.cache import cache; "
+        "from clinics.models import Clinic, Patient; from accounts.models import User; "
+        "c = Clinic.objects.create(name='Backup Clinic', slug='backup'); "
+        "Patient.objects.create(user=User.objects.create_user('pat-backup'), clinic=c, label='LABEL-IN-BACKUP'); "
+        "s = SessionStore(); s['who'] = 'SESSION-IN-BACKUP'; s.create(); cache.set('k', 'CACHE-IN-BACKUP'); "
+        "print(s.session_key)"
+    ))
+    session_key = made.stdout.strip().splitlines()[-1]
+    backup_file = tmp_path / "crest.age"
+    assert manage(env, "backup", "--output", str(backup_file)).returncode == 0
+    data = backup_file.read_bytes()
+    assert data.startswith(b"age-encryption.org/v1")
+    assert b"LABEL-IN-BACKUP" not in data and b"SQLite format" not in data
+
+    # Without the identity (the server has none): one clear line.
+    target = production_env(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    refused = manage(target, "restore", str(backup_file))
+    assert refused.returncode != 0 and "--identity" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    restored = manage(target, "restore", str(backup_file), "--identity", str(age_key[1]))
+    assert restored.returncode == 0, restored.stderr
+    assert "deleted" in restored.stdout  # a restore brings back deleted accounts: it says what to do
+    tables = read_tables(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    assert tables["django_session"][1] == [] and tables["crest_cache"][1] == []
+    assert any("LABEL-IN-BACKUP" in row for row in tables["clinics_patient"][1])
+    # Not in a free page of the file either.
+    assert session_key.encode() not in (tmp_path / "restored.sqlite3").read_bytes()
+    assert b"SESSION-IN-BACKUP" not in (tmp_path / "restored.sqlite3").read_bytes()
+
+
+def test_a_backup_without_recipients_is_refused_unless_asked_for_in_clear(tmp_path):
+    RECIPIENT.clear()
+    env = production_env(f"sqlite:///{tmp_path / 'crest.sqlite3'}")
+    assert manage(env, "migrate", "--noinput", "-v", "0").returncode == 0
+    refused = manage(env, "backup", "--output", str(tmp_path / "plain.sqlite3"))
+    assert refused.returncode != 0 and "CREST_BACKUP_RECIPIENTS" in refused.stderr
+    assert not (tmp_path / "plain.sqlite3").exists()
+    clear = manage(env, "backup", "--unencrypted", "--output", str(tmp_path / "plain.sqlite3"))
+    assert clear.returncode == 0, clear.stderr
+    assert (tmp_path / "plain.sqlite3").read_bytes().startswith(b"SQLite format 3")

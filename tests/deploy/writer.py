@@ -2,11 +2,9 @@
 through the ORM to the database in DATABASE_URL until a stop file appears.
 
 Transaction n inserts one row into each of seven tables (a user, patient,
-used invite, assignment, lesson progress, audit event and a session), which
-also moves the clinic's roster version (clinics.hooks), and, once committed,
-appends `{"n": n, "rows": {table: [pk]}, "updated": {table: {pk: {column:
-value}}}}` to the log. A backup taken meanwhile must hold transactions 0..K
-whole and nothing after K.
+used invite, assignment, lesson progress, audit event and a session) and,
+once committed, appends `{"n": n, "rows": {table: [pk]}}` to the log. A backup
+taken meanwhile must hold transactions 0..K whole and nothing after K.
 
     python -m tests.deploy.writer LOG STOPFILE
 """
@@ -53,13 +51,11 @@ def main(log_path: Path, stop_path: Path) -> None:
                     patient=patient, lesson=lesson, completed_at=now, score=n % 4, total=3
                 )
                 event = AuditEvent.objects.create(
-                    clinic=clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient,
-                    patient_label=patient.label, detail=f"writer {n}",
+                    clinic=clinic, action=AuditEvent.Action.PATIENT_JOINED, patient=patient, detail=f"writer {n}",
                 )
                 session = SessionStore()
                 session["n"] = n
                 session.create()
-                roster_version = Clinic.objects.values_list("roster_version", flat=True).get(pk=clinic.pk)
             rows = {
                 User._meta.db_table: [user.pk],
                 Patient._meta.db_table: [patient.pk],
@@ -69,8 +65,7 @@ def main(log_path: Path, stop_path: Path) -> None:
                 AuditEvent._meta.db_table: [event.pk],
                 Session._meta.db_table: [session.session_key],
             }
-            updated = {Clinic._meta.db_table: {clinic.pk: {"roster_version": roster_version}}}
-            log.write(json.dumps({"n": n, "rows": rows, "updated": updated}) + "\n")
+            log.write(json.dumps({"n": n, "rows": rows}) + "\n")
             n += 1
             time.sleep(0.002)
 

@@ -1,6 +1,7 @@
 // Pure sums behind the craving log (run by tests/craving/test_js.py).
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import "./craving-page.mjs";
 import {
   csvCell, dailySeries, normalizeEntry, patterns, seriesSummary, sortNewestFirst, timeOfDay, toCsv, toJson,
 } from "../../static/js/craving-log.js";
@@ -19,6 +20,13 @@ test("normalizeEntry keeps only known fields and valid ratings", () => {
   assert.equal(entry.outcome, null);
   assert.deepEqual(entry.triggers, { people: ["Family"], places: [], feelings: [], halt: ["Tired"] });
   assert.equal("extra" in entry, false);
+});
+
+test("normalizeEntry keeps only the tools and outcomes the page offers (craving-page.mjs)", () => {
+  const entry = normalizeEntry({ tool: "grounding", outcome: "strong" });
+  assert.equal(entry.tool, null);
+  assert.equal(entry.outcome, null);
+  assert.equal(normalizeEntry({ tool: "breathing", outcome: "passed" }).tool, "breathing");
 });
 
 test("normalizeEntry gives a new entry a UUID", () => {

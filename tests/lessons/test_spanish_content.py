@@ -21,6 +21,7 @@ ES_DIR = EN_DIR / "es"
 EN_DIAGRAMS = Path(settings.BASE_DIR) / "lessons" / "diagrams"
 ES_DIAGRAMS = EN_DIAGRAMS / "es"
 ES_STEPS = ES_DIR / "_shared" / "overdose-steps.md"
+ES_SHARED = sorted((ES_DIR / "_shared").glob("*.md"))
 
 ES_FILES = sorted(ES_DIR.glob("*.md"))
 EN_FILES = sorted(EN_DIR.glob("*.md"))
@@ -61,7 +62,7 @@ def fold(text: str) -> str:
 
 def spanish_texts() -> list[tuple[str, str]]:
     texts = [(path.name, readable_text(path)) for path in ES_FILES]
-    texts.append((ES_STEPS.name, ES_STEPS.read_text(encoding="utf-8")))
+    texts += [(path.name, path.read_text(encoding="utf-8")) for path in ES_SHARED]
     texts += [(f"diagrams/es/{path.name}", svg_text(path)) for path in sorted(ES_DIAGRAMS.glob("*.svg"))]
     return texts
 

@@ -42,7 +42,9 @@ def test_without_redis_url_the_cache_is_not_redis():
     assert backend != "RedisCache"
 
 
-@pytest.mark.skipif(not redis_answers(REDIS_URL), reason=f"no Redis answers at {REDIS_URL}")
+@pytest.mark.skipif(
+    not redis_answers(REDIS_URL), reason=f"no Redis answers at {REDIS_URL} (CREST_TEST_REDIS_URL names another)"
+)
 def test_with_redis_url_a_value_cached_by_one_process_is_read_by_another():
     key = f"cache-test-{secrets.token_hex(8)}"
     value = secrets.token_hex(8)

@@ -5,8 +5,10 @@ import re
 
 import pytest
 from django.test import Client as DjangoClient
+from django.utils import translation
 
-from clinics.models import Patient
+from accounts.services import set_password_path
+from clinics.models import Membership, Patient
 from tests.factories import make_invite, make_patient, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -151,12 +153,15 @@ class TestPatientLanguage:
         assert page.status_code == 200
         client.post(f"/es/join/{invite.code}/", {"username": "rio-azul-7", "passphrase": "a-long-test-passphrase-42"})
         patient = Patient.objects.get(user__username="rio-azul-7")
-        assert patient.language == "es" and patient.language_name == "Español"
+        with translation.override("en"):
+            assert patient.language == "es" and patient.language_name == "Spanish"
         staff = make_staff(clinic=patient.clinic)
         clinician = type(client)()
         clinician.force_login(staff)
         page_url = f"/clinic/patients/{patient.pk}/"
-        assert "Reads Crest in: Español" in clinician.get(page_url).content.decode()
+        assert "Reads Crest in: Spanish" in clinician.get(page_url).content.decode()
+        # A Spanish-reading clinician reads the name in Spanish, as every word around it.
+        assert "Lee Crest en: español" in clinician.get(f"/es{page_url}").content.decode()
 
         client.post("/me/sharing/", {"category": "lessons", "share": "off"})
         patient.refresh_from_db()
@@ -166,3 +171,50 @@ class TestPatientLanguage:
         client.post("/es/me/sharing/", {"category": "lessons", "share": "on"})
         patient.refresh_from_db()
         assert patient.language == "es"
+
+
+class TestSecretLinks:
+    """Invite and set-password links have one address in every language: a
+    redirect to /es/… would write the secret into a second log line (and
+    into Spanish paths that proxies may not redact). The page is in the
+    language the phone wants, at the address the link gave."""
+
+    def test_an_invite_link_is_answered_in_spanish_where_it_is(self, client):
+        invite = make_invite()
+        response = client.get(invite.get_join_url(), **SPANISH_PHONE)
+        assert response.status_code == 200
+        assert '<html lang="es">' in response.content.decode()
+        joining = {"username": "rio-azul-8", "passphrase": "a-long-test-passphrase-42"}
+        client.post(invite.get_join_url(), joining, HTTP_ACCEPT_LANGUAGE="es-US,es;q=0.9")
+        assert Patient.objects.get(user__username="rio-azul-8").language == "es"
+
+    def test_a_set_password_link_is_answered_in_spanish_where_it_is(self, client):
+        patient = make_patient()
+        response = client.get(set_password_path(user=patient.user), **SPANISH_PHONE)
+        assert response.status_code == 302 and not response["Location"].startswith("/es/")
+        form = client.get(response["Location"], **SPANISH_PHONE)
+        assert form.status_code == 200 and '<html lang="es">' in form.content.decode()
+
+    def test_links_made_on_spanish_pages_have_no_language_prefix(self, client):
+        admin = make_staff(role=Membership.Role.ADMIN)
+        client.force_login(admin)
+        newcomer = client.post("/es/clinic/staff/", {"username": "dr-nuevo", "role": "clinician"})
+        assert newcomer.status_code == 302
+        staff_page = client.get("/es/clinic/staff/").content.decode()
+        assert re.search(r"http://testserver/accounts/set-password/", staff_page)
+        assert "/es/accounts/set-password/" not in staff_page
+        invite = client.post("/es/clinic/invites/", {"label": "AB-1"})
+        detail = client.get(invite["Location"]).content.decode()
+        assert re.search(r"http://testserver/join/[\w-]+/", detail) and "/es/join/" not in detail
+        patient = make_patient(clinic=admin.membership.clinic)
+        link_page = client.post(f"/es/clinic/patients/{patient.pk}/passphrase-link/").content.decode()
+        assert "http://testserver/accounts/set-password/" in link_page
+        assert "/es/accounts/set-password/" not in link_page
+
+    def test_the_switch_on_a_secret_page_keeps_its_address(self, client):
+        invite = make_invite()
+        page = client.get(invite.get_join_url()).content.decode()
+        switch = re.search(r'href="(/language/es/\?next=[^"]+)"', page).group(1).replace("&amp;", "&")
+        response = client.get(switch)
+        assert response.status_code == 302 and response["Location"] == invite.get_join_url()
+        assert '<html lang="es">' in client.get(response["Location"]).content.decode()

@@ -1,10 +1,7 @@
 import json
-import re
 
 import pytest
 from django.urls import reverse
-
-from lessons.models import Lesson
 
 pytestmark = pytest.mark.django_db
 
@@ -36,55 +33,6 @@ def test_spanish_manifest_is_the_same_app_in_neutral_spanish(client):
     words = json.dumps(spanish, ensure_ascii=False).lower().replace('"/craving/"', "")
     for word in ("heroína", "opioide", "droga", "adic", "recuperación", "ansia"):
         assert word not in words, word
-
-
-def service_worker(client) -> tuple[str, dict]:
-    response = client.get("/serviceworker.js")
-    body = response.content.decode()
-    constants = {
-        name: json.loads(re.search(rf"const {name} = ([\[{{].*?[\]}}]);\n", body).group(1))
-        for name in ("PRECACHE_PAGES", "PRECACHE_STATIC", "OFFLINE_URLS")
-    }
-    constants["VERSION"] = re.search(r'const VERSION = "(\w+)";', body).group(1)
-    return response, constants
-
-
-def test_service_worker_is_ours_served_fresh_and_precaches_every_lesson(client):
-    response, sw = service_worker(client)
-    assert response["Content-Type"].startswith("application/javascript")
-    assert "no-cache" in response["Cache-Control"]
-    pages = sw["PRECACHE_PAGES"]
-    assert set(pages) == {"en", "es"}
-    for url in ["/", "/lessons/", "/craving/", "/help/", "/offline/"]:
-        assert url in pages["en"]
-        assert f"/es{url}" in pages["es"]
-    assert "/es/jsi18n.js" in pages["es"]
-    for lesson in Lesson.objects.published():
-        assert lesson.get_absolute_url() in pages["en"]
-        assert f"/es{lesson.get_absolute_url()}" in pages["es"]
-    assert sw["OFFLINE_URLS"] == {"en": "/offline/", "es": "/es/offline/"}
-    assert any(url.endswith(".css") for url in sw["PRECACHE_STATIC"])
-    assert any("/js/app" in url for url in sw["PRECACHE_STATIC"])
-
-
-def test_service_worker_version_changes_when_a_lesson_changes_and_only_then(client):
-    _, first = service_worker(client)
-    _, again = service_worker(client)
-    assert first["VERSION"] == again["VERSION"]
-    lesson = Lesson.objects.first()
-    lesson.body += "\nOne more sentence."
-    lesson.save()
-    _, changed = service_worker(client)
-    assert changed["VERSION"] != first["VERSION"]
-
-
-def test_service_worker_never_caches_the_api_signed_in_areas_or_non_get(client):
-    body = client.get("/serviceworker.js").content.decode()
-    assert 'request.method !== "GET"' in body
-    areas = json.loads(re.search(r"const PRIVATE_AREAS = (\[.*?\]);", body).group(1))
-    assert {"api", "clinic", "accounts", "admin", "me", "join", "language"} <= set(areas)
-    # In every language: /es/clinic/ is as private as /clinic/.
-    assert r"PRIVATE_AREAS.map((area) => new RegExp(`^\\/${LANGUAGE_PREFIX}${area}\\/`))" in body
 
 
 def test_healthz_answers_when_the_database_does(client):
@@ -123,22 +71,3 @@ def test_healthz_answers_a_load_balancer_probe_over_http_by_ip(client, settings)
 def test_pages_answer_head_requests(client):
     for url in ["/", "/lessons/", "/craving/", "/help/", "/offline/"]:
         assert client.head(url).status_code == 200, url
-
-
-def test_in_development_editing_a_static_file_changes_the_service_worker_version(client, settings, tmp_path):
-    """Debug static URLs have no content hash; without this the worker would
-    keep serving the old file from its cache."""
-    settings.DEBUG = True
-    (tmp_path / "static" / "js").mkdir(parents=True)
-    script = tmp_path / "static" / "js" / "x.js"
-    script.write_text("console.log(1);")
-    settings.BASE_DIR = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    _, first = service_worker(client)
-    script.write_text("console.log(2);")
-    _, second = service_worker(client)
-    assert "/static/js/x.js" in second["PRECACHE_STATIC"]
-    assert first["VERSION"] != second["VERSION"]

@@ -1,5 +1,5 @@
 """Against a real server, as production runs it (gunicorn with
-project/gunicorn.conf.py, two workers, DJANGO_DEBUG=0): what it writes to its
+ops/gunicorn.conf.py, two workers, DJANGO_DEBUG=0): what it writes to its
 logs, and whose address a sign-in counts under."""
 
 import re
@@ -11,7 +11,9 @@ from http.cookiejar import CookieJar
 
 import pytest
 
-from tests.browser.server import running_server
+from devtools.server import running_server
+
+pytestmark = pytest.mark.deploy
 
 # The server trusts a proxy network these requests do not come from: a
 # request straight to gunicorn must be counted under its real address.
@@ -81,6 +83,40 @@ def test_no_log_line_holds_an_invite_code_a_token_a_query_string_or_a_referer(se
     assert re.search(r'"GET /accounts/set-password/\[redacted\]/ HTTP/1\.1" 200', log)
     assert re.search(r'"GET /clinic/\?\[redacted\] HTTP/1\.1" 302', log)
     assert "Gone: /join/[redacted]/" in log and "Not Found: /join/[redacted]/" in log
+
+
+def test_secret_links_in_every_language_and_spelling_stay_out_of_the_log(server):
+    """Spanish links (/es/join/…, /es/accounts/set-password/…), a path
+    percent-encoded so that it reads as /join/… only once decoded, and a
+    phone set to Spanish opening an English link (answered there, in
+    Spanish, with no redirect that would log the code twice)."""
+    code = server.manage(
+        "shell", "-v", "0", "-c",
+        "from clinics.models import Clinic, Invite; "
+        "c, _ = Clinic.objects.get_or_create(slug='logs-es', defaults={'name': 'Logs ES'}); "
+        "print(Invite.objects.create(clinic=c, label='LOG-ES').code)",
+    ).strip()
+    browser = Browser(server.url)
+    spanish = {"Accept-Language": "es-US,es;q=0.9", "Sec-Fetch-Mode": "navigate", "Accept": "text/html"}
+    status, page = browser.request(f"/join/{code}/", headers=spanish)
+    assert status == 200 and '<html lang="es"' in page
+    requests = [
+        (f"/es/join/{code}/", 200),
+        ("/es/join/SECRET-ES-UNKNOWN/", 404),
+        (f"/%6Aoin/{code}/", 200),
+        ("/%6Aoin/SECRET-ENCODED-UNKNOWN/", 404),
+        ("/es/accounts/set-password/MQ/SECRET-ES-TOKEN/", 200),
+        ("/accounts/set-%70assword/MQ/SECRET-ENCODED-TOKEN/", 200),
+        ("/JOIN/SECRET-UPPER-CASE/", 404),
+    ]
+    for path, expected in requests:
+        assert browser.request(path)[0] == expected, path
+
+    log = server.log_path.read_text()
+    for secret in (code, "SECRET"):
+        assert secret not in log, [line for line in log.splitlines() if secret in line]
+    assert re.search(r'"GET /es/join/\[redacted\]/ HTTP/1\.1" 200', log)
+    assert re.search(r'"GET /join/\[redacted\]/ HTTP/1\.1" 200', log)
 
 
 def test_a_forged_x_forwarded_for_straight_to_gunicorn_counts_under_the_real_address(server):

@@ -59,7 +59,7 @@ def run_gunicorn(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_server_refuses_to_start_without_a_secret_key():
-    result = run_gunicorn("-c", "project/gunicorn.conf.py")
+    result = run_gunicorn("-c", "ops/gunicorn.conf.py")
     assert result.returncode != 0
     assert_one_line_naming_the_key(result.stdout + result.stderr)
 

@@ -6,17 +6,8 @@ to set one. Works with debug off; nothing is written when it refuses."""
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import set_password_path
+from accounts.services import set_password_link_lifetime, set_password_path
 from clinics import services
-
-
-def link_lifetime() -> str:
-    seconds = settings.PASSWORD_RESET_TIMEOUT
-    if seconds % 86400 == 0:
-        days = seconds // 86400
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = max(1, round(seconds / 3600))
-    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 class Command(BaseCommand):
@@ -43,7 +34,7 @@ class Command(BaseCommand):
             f"Created clinic “{clinic.name}” (time zone {clinic.time_zone}) and its clinic admin {admin.username}."
         )
         self.stdout.write(
-            f"Give {admin.username} this link to set a password; it works once, for {link_lifetime()}"
+            f"Give {admin.username} this link to set a password; it works once, for {set_password_link_lifetime()}"
             + ("" if settings.SITE_URL else " (a path: put your site's address in front, or set DJANGO_SITE_URL)")
             + ":"
         )

@@ -19,9 +19,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa
-from clinics import services, sync
+from accounts import at_rest, mfa
+from clinics import services
 from clinics.models import Clinic, Membership, Patient
+from clinics.phone import sync
 from lessons.models import Lesson
 
 User = get_user_model()
@@ -86,12 +87,12 @@ class Command(BaseCommand):
         seed = hashlib.sha256(f"crest-demo-second-factor:{user.username}".encode()).digest()
         key = seed[:20]
         TOTPDevice.objects.update_or_create(
-            user=user, name=mfa.AUTHENTICATOR_NAME, defaults={"key": key.hex(), "confirmed": True}
+            user=user, name=mfa.AUTHENTICATOR_NAME, defaults={"key": at_rest.key_encrypt(key), "confirmed": True}
         )
         static, _ = StaticDevice.objects.get_or_create(user=user, name=mfa.RECOVERY_NAME, defaults={"confirmed": True})
         codes = [b32encode(hashlib.sha256(seed + bytes([i])).digest()[:5]).decode().lower() for i in range(10)]
         static.token_set.all().delete()
-        StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
+        StaticToken.objects.bulk_create(StaticToken(device=static, token=at_rest.code_hash(code)) for code in codes)
         return b32encode(key).decode().rstrip("="), codes
 
     def _assign(self, clinic: Clinic, clinician, patients: list[Patient]) -> None:

@@ -1,0 +1,273 @@
+"""/api/v1/push/: the phone's subscription, signed in or anonymous, with the
+sync API's rules (CSRF, JSON errors, 4xx for bad input)."""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from reminders.models import Subscription
+from tests.factories import make_patient, make_user
+
+from .push_service import Phone
+
+URL = "/api/v1/push/subscriptions"
+FCM = "https://fcm.googleapis.com/fcm/send/abc123"
+
+
+def send(client, method: str, body, **extra):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.generic(method, URL, data, content_type=extra.pop("content_type", "application/json"), **extra)
+
+
+@pytest.fixture
+def keyed(settings, vapid_private):
+    settings.VAPID_PRIVATE_KEY = vapid_private
+    settings.VAPID_SUBJECT = "mailto:ops@crest.example"
+
+
+def subscription(endpoint: str = FCM, **extra) -> dict:
+    return {**Phone.new().subscription_json(endpoint), **extra}
+
+
+@pytest.mark.django_db
+def test_the_urls_are_the_contracts():
+    assert reverse("reminders_api:subscriptions") == URL
+    assert reverse("reminders_api:config") == "/api/v1/push/"
+
+
+@pytest.mark.django_db
+def test_config_gives_the_public_key_and_a_csrf_token(client, keyed, vapid_private):
+    from reminders import push
+
+    answer = client.get("/api/v1/push/").json()
+    assert answer["available"] is True
+    assert answer["public_key"] == push.vapid_public_key(push.vapid_key(vapid_private))
+    assert len(push.vapid_public_key()) == 87  # 65 bytes, base64url
+    assert answer["csrf_token"]
+
+
+@pytest.mark.django_db
+def test_without_a_key_reminders_are_not_offered(client, settings):
+    settings.VAPID_PRIVATE_KEY = ""
+    assert client.get("/api/v1/push/").json()["available"] is False
+    response = send(client, "POST", subscription())
+    assert response.status_code == 503
+
+
+@pytest.mark.django_db
+def test_anonymous_subscribe_is_201_then_200_and_stores_the_phones_zone(client, keyed):
+    body = subscription(time_zone="America/Chicago", language="es", reminders={"checkin": "07:30"})
+    first = send(client, "POST", body)
+    assert first.status_code == 201
+    assert first.json()["reminders"]["checkin"] == "07:30"
+    assert first.json()["reminders"]["time_zone"] == "America/Chicago"
+    assert "endpoint" not in json.dumps(first.json())
+    again = send(client, "POST", body)
+    assert again.status_code == 200
+    stored = Subscription.objects.get()
+    assert (stored.user, stored.language, stored.time_zone, str(stored.checkin_time)) == (
+        None, "es", "America/Chicago", "07:30:00")
+
+
+@pytest.mark.django_db
+def test_the_default_quiet_hours_are_ten_at_night_to_eight(client, keyed):
+    answer = send(client, "POST", subscription()).json()["reminders"]
+    assert answer["quiet"] == {"start": "22:00", "end": "08:00", "mode": "wait"}
+
+
+@pytest.mark.django_db
+def test_signed_in_subscription_belongs_to_the_account(client, keyed):
+    patient = make_patient()
+    client.force_login(patient.user)
+    assert send(client, "POST", subscription()).status_code == 201
+    assert Subscription.objects.get().user == patient.user
+
+
+@pytest.mark.django_db
+def test_csrf_is_required_as_for_the_sync(keyed):
+    client = Client(enforce_csrf_checks=True)
+    refused = send(client, "POST", subscription())
+    assert refused.status_code == 403
+    token = client.get("/api/v1/push/").json()["csrf_token"]
+    accepted = send(client, "POST", subscription(), HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://fcm.googleapis.com/fcm/send/abc",  # not https
+        "https://evil.example/push/abc",  # not a push service
+        "https://fcm.googleapis.com.evil.example/x",  # a look-alike
+        "https://127.0.0.1/push/x",  # an address, not listed
+        "https://10.0.0.5/push/x",
+        "https://[::1]/push/x",
+        "https://user:pw@fcm.googleapis.com/fcm/send/x",
+        "javascript:alert(1)",
+        "https://fcm.googleapis.com:99999/x",
+        "",
+    ],
+)
+def test_endpoints_off_the_push_services_are_refused(client, keyed, endpoint):
+    response = send(client, "POST", subscription(endpoint))
+    assert response.status_code == 400
+    assert response.json()["errors"]
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/abc",
+        "https://updates.push.services.mozilla.com/wpush/v2/abc",
+        "https://web.push.apple.com/QGx3abc",
+        "https://wns2-par02p.notify.windows.com/w/?token=abc",
+    ],
+)
+def test_the_major_push_services_are_accepted(client, keyed, endpoint):
+    assert send(client, "POST", subscription(endpoint)).status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"keys": {"p256dh": "AAAA", "auth": "AAAAAAAAAAAAAAAAAAAAAA"}},
+        {"keys": {"p256dh": "B" + "A" * 86, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}},  # not on the curve
+        {"keys": None},
+        {"expirationTime": "soon"},
+        {"time_zone": "Mars/Olympus"},
+        {"time_zone": "../../etc/passwd"},
+        {"language": "fr"},
+        {"reminders": {"checkin": "25:00"}},
+        {"reminders": {"checkin": "7:30"}},
+        {"reminders": {"weekly": {"day": 7, "time": "19:00"}}},
+        {"reminders": {"weekly": {"day": True, "time": "19:00"}}},
+        {"reminders": {"lessons": "always"}},
+        {"reminders": {"quiet": {"start": "22:00", "end": "08:00", "mode": "later"}}},
+        {"reminders": {"why": "cravings on Friday"}},
+        {"extra": 1},
+    ],
+)
+def test_bad_input_is_a_400_listing_the_problem(client, keyed, change):
+    response = send(client, "POST", {**subscription(), **change})
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "body, content_type, status",
+    [
+        ("{", "application/json", 400),
+        ("[]", "application/json", 400),
+        ('{"endpoint": 1}', "application/json", 400),
+        ("x" * 9000, "application/json", 413),
+        ("{}", "text/plain", 415),
+        ("[" * 5000, "application/json", 400),
+    ],
+)
+def test_malformed_bodies_get_a_4xx_never_a_500(client, keyed, body, content_type, status):
+    for method in ("POST", "PATCH", "DELETE"):
+        assert send(client, method, body, content_type=content_type).status_code == status
+
+
+@pytest.mark.django_db
+def test_other_methods_are_405_with_allow(client, keyed):
+    response = client.get(URL)
+    assert response.status_code == 405
+    assert set(response["Allow"].split(", ")) == {"POST", "PATCH", "DELETE"}
+
+
+@pytest.mark.django_db
+def test_delete_removes_it_and_is_idempotent(client, keyed):
+    send(client, "POST", subscription())
+    assert send(client, "DELETE", {"endpoint": FCM}).status_code == 204
+    assert not Subscription.objects.exists()
+    assert send(client, "DELETE", {"endpoint": FCM}).status_code == 204
+
+
+@pytest.mark.django_db
+def test_refresh_updates_the_time_zone_when_the_phone_moves(client, keyed):
+    send(client, "POST", subscription(time_zone="America/New_York", reminders={"checkin": "08:00"}))
+    response = send(client, "PATCH", {"endpoint": FCM, "time_zone": "Europe/Madrid", "language": "es"})
+    assert response.status_code == 200
+    assert response.json()["reminders"]["time_zone"] == "Europe/Madrid"
+    stored = Subscription.objects.get()
+    assert (stored.time_zone, stored.language, str(stored.checkin_time)) == ("Europe/Madrid", "es", "08:00:00")
+
+
+@pytest.mark.django_db
+def test_refresh_of_an_unknown_endpoint_is_404(client, keyed):
+    assert send(client, "PATCH", {"endpoint": FCM}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_refresh_after_the_owner_left_the_phone_deletes_it(client, keyed):
+    """Someone else (or nobody) is signed in where the account's reminders
+    were turned on: the phone is told they are gone, and they are."""
+    owner = make_patient().user
+    client.force_login(owner)
+    send(client, "POST", subscription())
+    other = Client()
+    other.force_login(make_user())
+    assert send(other, "PATCH", {"endpoint": FCM}).status_code == 404
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_signing_out_removes_the_accounts_subscriptions(client, keyed):
+    patient = make_patient()
+    client.force_login(patient.user)
+    send(client, "POST", subscription())
+    send(client, "POST", subscription("https://fcm.googleapis.com/fcm/send/second-phone"))
+    anonymous = Subscription.objects.create(endpoint="https://fcm.googleapis.com/fcm/send/anon", p256dh="x", auth="y")
+    client.post(reverse("accounts:logout"))
+    assert list(Subscription.objects.all()) == [anonymous]
+
+
+@pytest.mark.django_db
+def test_signing_out_everywhere_removes_them(client, keyed):
+    patient = make_patient()
+    client.force_login(patient.user)
+    send(client, "POST", subscription())
+    client.post(reverse("accounts:me_sign_out_everywhere"))
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_deleting_the_account_removes_them_and_the_export_has_the_settings_not_the_endpoint(client, keyed):
+    from accounts.services import account_delete, account_export
+
+    patient = make_patient()
+    client.force_login(patient.user)
+    send(client, "POST", subscription(reminders={"checkin": "09:15", "weekly": {"day": 4, "time": "18:30"}}))
+    exported = account_export(user=patient.user)
+    assert exported["reminders"][0]["checkin"] == "09:15"
+    assert exported["reminders"][0]["weekly"] == {"day": 4, "time": "18:30"}
+    assert "fcm.googleapis.com" not in json.dumps(exported, default=str)
+    account_delete(user=patient.user)
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_subscribing_again_signed_in_takes_over_the_phones_subscription(client, keyed):
+    """One browser has one subscription: whoever turned reminders on last owns it."""
+    send(client, "POST", subscription(reminders={"checkin": "07:00"}))
+    patient = make_patient()
+    client.force_login(patient.user)
+    send(client, "POST", subscription(reminders={"checkin": "21:00"}))
+    stored = Subscription.objects.get()
+    assert stored.user == patient.user
+    assert str(stored.checkin_time) == "21:00:00"
+
+
+@pytest.mark.django_db
+def test_the_language_prefixed_api_is_404(client, keyed):
+    assert send(client, "POST", subscription()).status_code == 201
+    assert client.post("/es/api/v1/push/subscriptions", "{}", content_type="application/json").status_code == 404

@@ -110,6 +110,7 @@ async function sendBatch(batch, who) {
     return { state: "failed" };
   }
   const byId = new Map(data.results.map((result) => [result.id, result]));
+  const answered = [];
   const kept = [];
   const notShared = new Set();
   for (const item of batch) {
@@ -119,13 +120,17 @@ async function sendBatch(batch, who) {
       await markRejected(item, result.errors || {});
       continue;
     }
-    await takeOut(item);
+    answered.push(item);
     if (result.status === "not_shared") notShared.add(item.type);
     else kept.push(item);
   }
+  // Written down first, taken out after: a page closed between the two
+  // leaves an item still waiting (sent again, answered "duplicate"), never
+  // one gone with no word of it.
   await noteSent(who.account, kept);
   // Not kept, and not to be claimed as sent: the choice is the server's.
   for (const type of notShared) await sharingRefused(who.account, type);
+  for (const item of answered) await takeOut(item);
   const unanswered = batch.filter((item) => !byId.has(item.id));
   if (unanswered.length) await backOff(unanswered);
   return { state: "sent" };

@@ -39,8 +39,9 @@ def set_password_by_link(page, link: str, password: str) -> None:
     page.goto(link)
     page.fill("input[name=new_password1]", password)
     page.fill("input[name=new_password2]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/accounts/set-password/done/$"))
+    with page.expect_navigation():  # to "done", or back to the form with its errors
+        page.click("button[type=submit]")
+    assert page.url.endswith("/accounts/set-password/done/"), page.locator(".errorlist").all_inner_texts()
     page.goto("/clinic/")
 
 

@@ -3,7 +3,7 @@
 // tests/craving/test_js.py.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { queueCraving, queueLesson, summaryFor } from "../../static/js/outbox-queue.js";
+import { queueCraving, queueIoForTests, queueLesson, summaryFor } from "../../static/js/outbox-queue.js";
 import { flush } from "../../static/js/outbox-send.js";
 import { ACCOUNT, json, newPage, patient, setUp, setUpAsked } from "./outbox-fakes.mjs";
 
@@ -167,4 +167,43 @@ test("an item the server does not keep (not shared) leaves the queue, is not cou
   assert.equal(summary.lastSentAt, null);
   assert.deepEqual(summary.sharing, { lessons: true, cravings: false, notes: false });
   assert.equal(await queueCraving(craving("c-2")), null);
+});
+
+// Seen in CI: the page moved on while the answer was being written down. The
+// item had left the queue, but the account had no word of the send, and the
+// home page said "Nothing to send to your clinic yet." A closed page keeps
+// only the writes it finished: after every possible cut, each answered item
+// must still be waiting (sent again; the server says "duplicate") or be
+// recorded as the server's answer says.
+test("a page closed while the answer is written down never loses the word of what was sent", async () => {
+  for (const status of ["stored", "not_shared"]) {
+    for (let kept = 0; kept < 6; kept += 1) {
+      const { store, server } = await setUpAsked({ me: patient({ cravings: true }) });
+      await queueCraving(craving("c-1"));
+      await queueLesson("two-forces", { doneAt: "2025-03-01T09:00:00.000Z" });
+      let writes = null; // counted from the answer on; past `kept`, the page is gone
+      const closing = (write) => async (...args) => {
+        if (writes !== null && (writes += 1) > kept) throw new DOMException("The page was closed", "AbortError");
+        return write(...args);
+      };
+      queueIoForTests({ put: closing(store.put), remove: closing(store.remove) });
+      server.sync = (items) => {
+        writes = 0;
+        return json(200, { results: items.map((item) => ({ id: item.id, status, errors: {} })) });
+      };
+      await flush({ now: true });
+      queueIoForTests({ put: store.put, remove: store.remove });
+      const where = `answer ${status}, ${kept} writes finished`;
+      const summary = await summaryFor(ACCOUNT);
+      const waiting = new Set(store.all("outbox").filter((item) => item.state === "waiting").map((item) => item.type));
+      if (status === "stored") {
+        assert.ok(waiting.has("craving.logged") || summary.lastSentAt, where);
+        assert.ok(["waiting", "sent"].includes(summary.lessons["two-forces"]), where);
+      } else {
+        assert.ok(waiting.has("craving.logged") || summary.sharing.cravings === false, where);
+        assert.ok(waiting.has("lesson.completed") || summary.sharing.lessons === false, where);
+        assert.equal(summary.lastSentAt, null, where);
+      }
+    }
+  }
 });

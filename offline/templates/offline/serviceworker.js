@@ -183,6 +183,8 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data?.type === "SKIP_WAITING") self.skipWaiting();
+  // A page that arrived after the first install's claim (pages/app.js).
+  if (event.data?.type === "CLAIM") event.waitUntil(self.clients.claim());
   // Every page says which language it is in and what the cookie holds.
   if (event.data?.type === "LANGUAGE") {
     const { chosen, page } = event.data;

@@ -141,6 +141,16 @@ async function tellWorkerTheLanguage() {
 }
 tellWorkerTheLanguage().catch(() => null);
 
+// A page whose request left just before the first worker was active arrives
+// after the worker claimed the pages open then: it asks to be taken over, so
+// it does not wait for the next load to work offline.
+async function askToBeControlled() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) registration.active?.postMessage({ type: "CLAIM" });
+}
+askToBeControlled().catch(() => null);
+
 // --- Install ---------------------------------------------------------------
 const installButton = document.querySelector("[data-install]");
 let deferredPrompt = null;

@@ -3,6 +3,7 @@ migrate and collectstatic — on a free local port, with its own database and
 its own copy of the lesson files. Used by the browser and deploy tests,
 `make bench`, `make lighthouse` and bench/topology.py."""
 
+import json
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -56,13 +57,45 @@ class Server:
     process: subprocess.Popen
     log_path: Path  # gunicorn's access and error logs and Django's, as production writes them
 
+    shell: subprocess.Popen | None = field(default=None, repr=False)
+
     def manage(self, *args: str) -> str:
+        """`manage.py <args>` against this server's database and files; its
+        output. `shell` goes to one process kept open (devtools/shell.py)."""
+        if args and args[0] == "shell":
+            return self._shell(*args)
         result = subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+    def _shell(self, *args: str) -> str:
+        if self.shell is None or self.shell.poll() is not None:
+            self.shell = subprocess.Popen(
+                [sys.executable, "-m", "devtools.shell"], cwd=ROOT, env=self.env, text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            )
+        self.shell.stdin.write(json.dumps(args) + "\n")
+        self.shell.stdin.flush()
+        line = self.shell.stdout.readline()
+        if not line:
+            raise RuntimeError(f"manage.py {' '.join(args[:2])} …: the shell process exited")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise RuntimeError(f"manage.py {' '.join(args[:2])} … failed:\n{answer['stdout']}\n{answer['stderr']}")
+        return answer["stdout"]
+
+    def close_shell(self) -> None:
+        if self.shell is not None:
+            self.shell.stdin.close()
+            try:
+                self.shell.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.shell.kill()
+                self.shell.wait(timeout=10)
+            self.shell = None
 
 
 def wait_until_up(
@@ -116,10 +149,12 @@ def running_server(tmp: Path, workers: int = 2, extra_env: dict | None = None):
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
+        server = Server(url=url, env=env, lessons_dir=lessons_dir, process=process, log_path=log_path)
         try:
             wait_until_up(url, process)
-            yield Server(url=url, env=env, lessons_dir=lessons_dir, process=process, log_path=log_path)
+            yield server
         finally:
+            server.close_shell()
             process.terminate()
             try:
                 process.wait(timeout=10)

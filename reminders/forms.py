@@ -18,7 +18,7 @@ from .push import EndpointRefused, endpoint_check
 
 # The keys of PushSubscription.toJSON(), and ours beside them.
 SUBSCRIPTION_KEYS = {"endpoint", "expirationTime", "keys"}
-OUR_KEYS = {"time_zone", "language", "reminders"}
+OUR_KEYS = {"time_zone", "language", "reminders", "replaces"}
 REMINDER_KEYS = {"checkin", "weekly", "lessons", "quiet"}
 
 
@@ -38,6 +38,9 @@ class SubscriptionInput:
     language: str | None = None
     # Only the reminder settings the phone sent (a refresh sends none).
     reminders: dict = field(default_factory=dict)
+    # The endpoint this subscription takes the place of (the push service
+    # renewed it: the worker's pushsubscriptionchange), if any.
+    replaces: str | None = None
 
 
 def _b64url(value: object) -> bytes | None:
@@ -154,10 +157,14 @@ def subscription_input(data: object) -> SubscriptionInput:
         else:
             errors.append("expirationTime must be null or milliseconds since 1970.")
     reminders = _reminders(data["reminders"], errors) if "reminders" in data else {}
+    replaces = data.get("replaces")
+    if "replaces" in data and not (isinstance(replaces, str) and 0 < len(replaces) <= 1024):
+        errors.append("replaces must be the endpoint this subscription takes the place of.")
     if errors:
         raise InvalidInput(errors)
     return SubscriptionInput(
-        **out, p256dh=keys["p256dh"], auth=keys["auth"], expires_at=expires_at, reminders=reminders
+        **out, p256dh=keys["p256dh"], auth=keys["auth"], expires_at=expires_at, reminders=reminders,
+        replaces=replaces,
     )
 
 

@@ -90,6 +90,25 @@ def subscription_save(*, user: User | None, data: SubscriptionInput, language: s
     return subscription, created
 
 
+def subscription_renew(*, data: SubscriptionInput) -> Subscription | None:
+    """The push service renewed a phone's subscription (the worker's
+    pushsubscriptionchange, perhaps with Crest closed): the new endpoint and
+    keys take the old one's place, and everything else stays (its account,
+    settings, and the reminders already sent, so none goes twice). Knowing
+    the old endpoint is the permission, as for a delete. None when the
+    server does not know it. A copy of the new one that a page stored
+    first gives way."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().filter(endpoint=data.replaces).first()
+        if subscription is None:
+            return None
+        Subscription.objects.filter(endpoint=data.endpoint).exclude(pk=subscription.pk).delete()
+        subscription.endpoint, subscription.p256dh, subscription.auth = data.endpoint, data.p256dh, data.auth
+        subscription.expires_at = data.expires_at
+        subscription.save(update_fields=["endpoint", "p256dh", "auth", "expires_at"])
+    return subscription
+
+
 def subscription_refresh(*, user: User | None, data: SubscriptionInput) -> Subscription | None:
     """The phone's time zone or language changed (or it just checks in).
     None when the server does not know the endpoint, or when it belongs to

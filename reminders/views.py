@@ -64,8 +64,14 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 
 
 def _subscribe(request: HttpRequest, data: object) -> JsonResponse:
+    subscription_input = forms.subscription_input(data)
+    if subscription_input.replaces is not None:
+        renewed = services.subscription_renew(data=subscription_input)
+        if renewed is None:
+            return _error(404, "This phone has no reminders on this server.")
+        return JsonResponse({"reminders": services.subscription_settings(renewed)})
     subscription, created = services.subscription_save(
-        user=request.user, data=forms.subscription_input(data), language=translation.get_language()
+        user=request.user, data=subscription_input, language=translation.get_language()
     )
     return JsonResponse({"reminders": services.subscription_settings(subscription)}, status=201 if created else 200)
 

@@ -10,13 +10,35 @@ const source = readFileSync(new URL("../../offline/templates/offline/servicework
 const block = source.slice(source.indexOf("// --- Reminders (Web Push): begin"), source.indexOf("// --- Reminders (Web Push): end"));
 const ORIGIN = "https://crest.example";
 
-function worker({ windows = [] } = {}) {
+// A subscription as the browser hands it over: toJSON() and its options.
+const pushSubscription = (endpoint, key = "server-key") => ({
+  endpoint,
+  options: { userVisibleOnly: true, applicationServerKey: key },
+  toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh: "P", auth: "A" } }),
+});
+
+function worker({ windows = [], subscribe = null } = {}) {
   const listeners = {};
-  const calls = { shown: [], opened: [], focused: [], navigated: [] };
+  const calls = { shown: [], opened: [], focused: [], navigated: [], requests: [], subscribed: [] };
+  // Crest's API, as the worker reaches it (cookies come along by themselves).
+  const fetch = async (url, options = {}) => {
+    calls.requests.push({ url, method: options.method || "GET", headers: options.headers || {}, body: options.body ? JSON.parse(options.body) : null });
+    const body = url === "/api/v1/push/" ? { available: true, public_key: "server-key", csrf_token: "token" } : { reminders: {} };
+    return new Response(JSON.stringify(body), { status: 200, headers: { "Content-Type": "application/json" } });
+  };
   const self = {
     location: new URL(`${ORIGIN}/serviceworker.js`),
     addEventListener: (type, handler) => { listeners[type] = handler; },
-    registration: { showNotification: async (title, options) => { calls.shown.push({ title, options }); } },
+    registration: {
+      showNotification: async (title, options) => { calls.shown.push({ title, options }); },
+      pushManager: {
+        subscribe: async (options) => {
+          calls.subscribed.push(options);
+          if (!subscribe) throw new DOMException("Permission denied", "NotAllowedError");
+          return subscribe;
+        },
+      },
+    },
     clients: {
       matchAll: async () => windows,
       openWindow: async (url) => { calls.opened.push(url); return { url }; },
@@ -26,7 +48,7 @@ function worker({ windows = [] } = {}) {
     client.focus = async () => { calls.focused.push(client.url); return client; };
     client.navigate ??= async (url) => { calls.navigated.push(url); client.url = url; return client; };
   }
-  vm.runInNewContext(block, { self, URL, console });
+  vm.runInNewContext(block, { self, URL, console, fetch, JSON });
   async function fire(type, event) {
     const waits = [];
     listeners[type]({ ...event, waitUntil: (promise) => waits.push(promise) });
@@ -92,4 +114,40 @@ test("a tap focuses the check-in if it is open, or moves an open Crest window th
   const notOurs = worker({ windows: [{ url: `${ORIGIN}/lessons/`, navigate: async () => { throw new TypeError("not controlled"); } }] });
   await notOurs.fire("notificationclick", { notification: { close() {}, data: { url: `${ORIGIN}/check-in/` } } });
   assert.deepEqual(notOurs.calls.opened, [`${ORIGIN}/check-in/`]);
+});
+
+// The push service renewed the subscription while Crest may be closed: the
+// server hears of it at once (POST with "replaces"), or, with no new one to
+// be had, that the old one is gone; with no old one, nothing can be matched
+// and the next visit sorts it out (reminders-keep.js).
+const apiCalls = (calls) => calls.requests.filter((r) => r.url === "/api/v1/push/subscriptions");
+
+test("a renewed subscription replaces the old one on the server, with the CSRF token", async () => {
+  const { fire, calls } = worker();
+  await fire("pushsubscriptionchange", {
+    oldSubscription: pushSubscription(`${ORIGIN}/push/old`), newSubscription: pushSubscription(`${ORIGIN}/push/new`),
+  });
+  const [call] = apiCalls(calls);
+  assert.equal(call.method, "POST");
+  assert.equal(call.headers["X-CSRFToken"], "token");
+  assert.deepEqual(call.body, { endpoint: `${ORIGIN}/push/new`, expirationTime: null, keys: { p256dh: "P", auth: "A" }, replaces: `${ORIGIN}/push/old` });
+});
+
+test("with no new subscription given, the worker subscribes again with the old one's key", async () => {
+  const { fire, calls } = worker({ subscribe: pushSubscription(`${ORIGIN}/push/again`) });
+  await fire("pushsubscriptionchange", { oldSubscription: pushSubscription(`${ORIGIN}/push/old`, "the-key"), newSubscription: null });
+  assert.deepEqual(JSON.parse(JSON.stringify(calls.subscribed)), [{ userVisibleOnly: true, applicationServerKey: "the-key" }]);
+  assert.deepEqual(apiCalls(calls).map((c) => [c.method, c.body.endpoint, c.body.replaces]), [["POST", `${ORIGIN}/push/again`, `${ORIGIN}/push/old`]]);
+});
+
+test("when no new subscription can be had, the server forgets the old one", async () => {
+  const { fire, calls } = worker({ subscribe: null });
+  await fire("pushsubscriptionchange", { oldSubscription: pushSubscription(`${ORIGIN}/push/old`), newSubscription: null });
+  assert.deepEqual(apiCalls(calls).map((c) => [c.method, c.body]), [["DELETE", { endpoint: `${ORIGIN}/push/old` }]]);
+});
+
+test("with no old subscription, nothing is sent", async () => {
+  const { fire, calls } = worker({ subscribe: pushSubscription(`${ORIGIN}/push/again`) });
+  await fire("pushsubscriptionchange", { oldSubscription: null, newSubscription: null });
+  assert.deepEqual(calls.requests, []);
 });

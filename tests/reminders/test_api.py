@@ -271,3 +271,69 @@ def test_subscribing_again_signed_in_takes_over_the_phones_subscription(client, 
 def test_the_language_prefixed_api_is_404(client, keyed):
     assert send(client, "POST", subscription()).status_code == 201
     assert client.post("/es/api/v1/push/subscriptions", "{}", content_type="application/json").status_code == 404
+
+
+# --- The push service renews a subscription (the worker's pushsubscriptionchange) ---
+
+RENEWED = "https://fcm.googleapis.com/fcm/send/renewed456"
+
+
+def sent_checkin(stored: Subscription) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reminders.models import Reminder
+
+    now = timezone.now()
+    Reminder.objects.create(
+        subscription=stored, kind=Reminder.Kind.CHECKIN, due_at=now, send_at=now,
+        useful_until=now + timedelta(hours=1), status=Reminder.Status.SENT, sent_at=now,
+    )
+
+
+@pytest.mark.django_db
+def test_a_renewed_subscription_takes_the_old_ones_place_with_its_person_settings_and_history(client, keyed):
+    """Crest may be closed when the browser renews: the worker tells the
+    server at once, so the next reminder reaches the phone, and today's
+    check-in already sent is not sent again to the new endpoint."""
+    patient = make_patient()
+    client.force_login(patient.user)
+    send(client, "POST", subscription(time_zone="Europe/Madrid", language="es", reminders={"checkin": "07:30"}))
+    old = Subscription.objects.get()
+    sent_checkin(old)
+    phone = Phone.new()
+    worker = Client()  # no session needed: the old endpoint is the proof, as for a delete
+    renewed = send(worker, "POST", {**phone.subscription_json(RENEWED), "replaces": FCM})
+    assert renewed.status_code == 200
+    assert renewed.json()["reminders"]["checkin"] == "07:30"
+    stored = Subscription.objects.get()
+    assert (stored.pk, stored.endpoint, stored.p256dh) == (old.pk, RENEWED, phone.p256dh)
+    assert (stored.user, stored.language, stored.time_zone) == (patient.user, "es", "Europe/Madrid")
+    assert stored.reminders.count() == 1
+
+
+@pytest.mark.django_db
+def test_renewing_an_unknown_subscription_is_404_and_stores_nothing(client, keyed):
+    response = send(client, "POST", subscription(RENEWED, replaces=FCM))
+    assert response.status_code == 404
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_renewal_after_a_page_stored_the_new_subscription_leaves_one(client, keyed):
+    send(client, "POST", subscription(reminders={"checkin": "21:00"}))
+    send(client, "POST", subscription(RENEWED))  # a page saw the new one first
+    assert send(client, "POST", subscription(RENEWED, replaces=FCM)).status_code == 200
+    stored = Subscription.objects.get()
+    assert (stored.endpoint, str(stored.checkin_time)) == (RENEWED, "21:00:00")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("replaces", [None, 7, "", "x" * 1025])
+def test_a_renewal_naming_no_real_endpoint_is_a_400(client, keyed, replaces):
+    send(client, "POST", subscription())
+    response = send(client, "POST", subscription(RENEWED, replaces=replaces))
+    assert response.status_code == 400
+    assert "replaces" in json.dumps(response.json())
+    assert Subscription.objects.get().endpoint == FCM

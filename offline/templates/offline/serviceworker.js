@@ -396,4 +396,35 @@ self.addEventListener("notificationclick", (event) => {
     return self.clients.openWindow(url);
   })());
 });
+
+// The push service renewed this phone's subscription (or ended it), perhaps
+// with Crest closed: the server hears of it at once, so the next reminder
+// reaches the new one (reminders/views.py: a POST that "replaces" the old
+// endpoint keeps its settings and what was already sent). The old endpoint
+// is the proof, as for a delete; a browser that gives none leaves it to the
+// next visit (static/js/reminders-keep.js).
+const PUSH_API = "/api/v1/push/";
+
+async function renewReminders(old, fresh) {
+  if (!old || !old.endpoint) return;
+  let next = fresh;
+  if (!next && old.options && old.options.applicationServerKey) {
+    const again = { userVisibleOnly: true, applicationServerKey: old.options.applicationServerKey };
+    next = await self.registration.pushManager.subscribe(again).catch(() => null);
+  }
+  const config = await fetch(PUSH_API, { credentials: "same-origin", cache: "no-store" })
+    .then((response) => (response.ok ? response.json() : null));
+  if (!config || !config.csrf_token) return;
+  const body = next ? { ...next.toJSON(), replaces: old.endpoint } : { endpoint: old.endpoint };
+  await fetch(`${PUSH_API}subscriptions`, {
+    method: next ? "POST" : "DELETE",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrf_token },
+    body: JSON.stringify(body),
+  });
+}
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil(renewReminders(event.oldSubscription, event.newSubscription).catch(() => null));
+});
 // --- Reminders (Web Push): end -----------------------------------------------

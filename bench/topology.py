@@ -189,6 +189,15 @@ class Topology:
     redis_url: str | None
     nginx: subprocess.Popen | None = field(default=None, repr=False)
 
+    def empty_proxy_cache(self) -> None:
+        """nginx stopped, its cache folder emptied and nginx started again:
+        the cache as on a first deploy (bench/proxy_cache.py's cold surges)."""
+        _stop_nginx(self.nginx)
+        for entry in (self.folder / "cache").iterdir():
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        self.nginx = _run_nginx(self.folder)
+        _wait_for_proxy(self.url, self.ca_file, self.nginx)
+
     def manage(self, *args: str, input: str | None = None) -> str:
         result = subprocess.run(
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, input=input
@@ -271,8 +280,10 @@ def _nginx_folder(stack: ExitStack) -> Path:
 
 def _start_nginx(folder: Path, site: str) -> subprocess.Popen:
     (folder / "crest.conf").write_text(site)
+    # As Debian's own /etc/nginx/nginx.conf, which includes the site from
+    # conf.d (docs/deploy.md): one worker per core (`auto`).
     (folder / "nginx.conf").write_text(
-        f"""worker_processes 1;
+        f"""worker_processes auto;
 pid {folder}/nginx.pid;
 error_log {folder}/logs/error.log warn;
 events {{ worker_connections 2048; }}
@@ -287,19 +298,34 @@ http {{
 }}
 """
     )
-    drop = {}
     if os.geteuid() == 0:
         # Unprivileged even when the tests run as root.
         shutil.chown(folder, "nobody", "nogroup")
         for path in folder.rglob("*"):
             shutil.chown(path, "nobody", "nogroup")
-        drop = {"user": "nobody", "group": "nogroup", "extra_groups": []}
+    return _run_nginx(folder)
+
+
+def _run_nginx(folder: Path) -> subprocess.Popen:
+    """nginx on the configuration written in `folder` (_start_nginx)."""
+    drop = {"user": "nobody", "group": "nogroup", "extra_groups": []} if os.geteuid() == 0 else {}
     command = [nginx_binary(), "-p", str(folder), "-c", str(folder / "nginx.conf"), "-g", "daemon off;"]
     check = subprocess.run([*command[:-2], "-t"], capture_output=True, text=True, **drop)
     if check.returncode != 0:
         raise RuntimeError(f"nginx refused its configuration:\n{check.stderr}")
-    with open(folder / "logs" / "stderr.log", "w") as stderr:
+    with open(folder / "logs" / "stderr.log", "a") as stderr:
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, **drop)
+
+
+def _stop_nginx(nginx: subprocess.Popen | None) -> None:
+    if nginx is None or nginx.poll() is not None:
+        return
+    nginx.terminate()
+    try:
+        nginx.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        nginx.kill()
+        nginx.wait()
 
 
 def _wait_for_proxy(url: str, ca_file: Path, process: subprocess.Popen) -> None:
@@ -361,20 +387,8 @@ def topology(
                 "CREST_CACHE_DIR": str(folder / "cache"),
             }
         )
-        nginx = _start_nginx(folder, site)
-
-        def stop_nginx() -> None:
-            nginx.terminate()
-            try:
-                nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.wait()
-
-        stack.callback(stop_nginx)
         url = f"https://127.0.0.1:{https_port}"
-        _wait_for_proxy(url, cert, nginx)
-        yield Topology(
+        running = Topology(
             url=url,
             http_url=f"http://127.0.0.1:{http_port}",
             servers=servers,
@@ -384,8 +398,11 @@ def topology(
             access_log=folder / "logs" / "crest-access.log",
             folder=folder,
             redis_url=redis_url,
-            nginx=nginx,
+            nginx=_start_nginx(folder, site),
         )
+        stack.callback(lambda: _stop_nginx(running.nginx))  # the one running then (empty_proxy_cache)
+        _wait_for_proxy(url, cert, running.nginx)
+        yield running
 
 
 if __name__ == "__main__":

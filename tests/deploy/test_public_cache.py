@@ -192,3 +192,15 @@ def test_a_surge_of_new_phones_makes_at_most_one_upstream_request_per_page(stack
     assert not failures
     upstream = upstream_requests(stack, start)
     assert all(upstream.count(url) <= 1 for url in urls), sorted(upstream)
+
+
+def test_the_bench_can_empty_the_cache_as_a_first_deploy_has_it(stack):
+    """bench/proxy_cache.py repeats the cold surge: each on a cache emptied
+    by Topology.empty_proxy_cache (nginx stopped, its folder emptied, started)."""
+    client = browser(stack)
+    get(client, "/help/", **SCRIPT)
+    assert cache_status(get(client, "/help/", **SCRIPT)) == "HIT"
+    stack.empty_proxy_cache()
+    client = browser(stack)  # the old connection went with the old nginx
+    assert cache_status(get(client, "/help/", **SCRIPT)) == "MISS"
+    assert cache_status(get(client, "/help/", **SCRIPT)) == "HIT"

@@ -44,11 +44,11 @@ def _explained(sql: str) -> str:
     return declared.group(1) if declared else sql
 
 
-def explain_pages(targets: list[dict], logins: dict, middle: int) -> list[dict]:
-    """For each target: the view's queries on the clinic's tables and their plans."""
+def explain_pages(targets: list[dict], logins: dict, middle: int, deep_index: int) -> list[dict]:
+    """For each target: the view's queries on the clinic's tables and their
+    plans. Run as a script in a child process (measure()): nothing of the
+    bench package is imported here; `deep_index` is seed.DEEP_PAGE_AFTER_INDEX."""
     import django
-
-    from . import seed
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     django.setup()
@@ -63,7 +63,7 @@ def explain_pages(targets: list[dict], logins: dict, middle: int) -> list[dict]:
     patient_pk = patients[middle]
     after_pk = Patient.objects.filter(clinic__slug=logins["clinic"]).order_by("label", "pk").values_list(
         "pk", flat=True
-    )[seed.DEEP_PAGE_AFTER_INDEX]
+    )[deep_index]
     clients = {}
     for role, username in logins["staff"].items():
         clients[role] = Client()
@@ -126,7 +126,7 @@ def measure(database_url: str, code: Path) -> list[dict]:
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "PYTHONPATH": str(code),
     }
-    argv = [json.dumps(_targets()), json.dumps(logins), str(seed.PATIENTS // 2)]
+    argv = [json.dumps(_targets()), json.dumps(logins), str(seed.PATIENTS // 2), str(seed.DEEP_PAGE_AFTER_INDEX)]
     out = subprocess.run(
         [sys.executable, __file__, "--child", *argv], cwd=code, env=env, check=True, capture_output=True, text=True
     )
@@ -191,7 +191,7 @@ def main(argv: list[str]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        targets, logins, middle = sys.argv[2:5]
-        print(json.dumps(explain_pages(json.loads(targets), json.loads(logins), int(middle))))
+        targets, logins, middle, deep_index = sys.argv[2:6]
+        print(json.dumps(explain_pages(json.loads(targets), json.loads(logins), int(middle), int(deep_index))))
     else:
         main(sys.argv[1:])

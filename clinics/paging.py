@@ -16,10 +16,20 @@ health system's 50,000 patients need.
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 
 PAGE_SIZE = 25
 COUNT_SECONDS = 60
+# A search that matches few patients is read through the label's search
+# index (PostgreSQL's trigram index) and then sorted. Ordered by the label
+# itself, the planner may instead walk the (clinic, label) index past every
+# patient who does not match, to save that sort (seen: 11.8 ms against
+# 0.05 ms for 11 of 50,000). The label as an expression sorts the same and
+# takes that walk away. Past FEW_MATCHES, the walk finds a page soon enough.
+FEW_MATCHES = 1_000
+LABEL_ORDER = ("label", "pk")
+LABEL_ORDER_SORTED = (Concat("label", Value("")), "pk")
 
 
 class KeysetPage(Page):
@@ -43,15 +53,23 @@ class KeysetPage(Page):
         return self.number - 1
 
 
-def patients_page(patients, params, *, anchors, key: str) -> Page:
+def patients_page(patients, params, *, anchors, key: str, search: bool = False) -> Page:
     """The page of `patients` (a filtered queryset) that `params` asks for,
     as patient ids in the dashboard's order (label, id). `anchors` is the
     clinic's patients, where the patient named by `after`/`before` is looked
     up (they may have left the filter since the link was made); an anchor
-    that is not there falls back to `page`."""
-    rows = patients.order_by("label", "pk").values_list("pk", flat=True)
-    paginator = Paginator(rows, PAGE_SIZE)
+    that is not there falls back to `page`. `search`: `patients` is
+    filtered by a part of the label (FEW_MATCHES)."""
     count = cache.get(key)
+    order = LABEL_ORDER
+    if search:
+        if count is None:
+            count = patients.count()
+            cache.set(key, count, COUNT_SECONDS)
+        if count <= FEW_MATCHES:
+            order = LABEL_ORDER_SORTED
+    rows = patients.order_by(*order).values_list("pk", flat=True)
+    paginator = Paginator(rows, PAGE_SIZE)
     if count is not None:
         paginator.count = count  # Paginator.count is a cached_property: this is its value
     number = params.get("page")

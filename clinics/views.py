@@ -107,7 +107,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         patients = patients.not_started()
     searched = hashlib.sha256(query.encode()).hexdigest()[:16]
     key = f"clinics.dashboard.count:{request.clinic.pk}:{show}:{today.isoformat()}:{searched}"
-    page = patients_page(patients, request.GET, anchors=Patient.objects.for_clinic(request.clinic), key=key)
+    page = patients_page(
+        patients, request.GET, anchors=Patient.objects.for_clinic(request.clinic), key=key, search=bool(query)
+    )
     # Rows to show, as dicts: the template reads 25 x 8 values, and a dict
     # answers each lookup at once (a model instance makes Django's template
     # engine try, and fail, an item lookup first).

@@ -407,3 +407,17 @@ def test_a_pager_link_with_a_mangled_id_pages_by_number(client, anchor, directio
     assert response.status_code == 200
     everyone = list(clinic.patients.order_by("label", "pk").values_list("label", flat=True))
     assert [patient["label"] for patient in response.context["page"].object_list] == everyone[25:]
+
+
+def test_a_search_pages_through_every_match_in_label_order_once(client):
+    """A search that matches few patients is sorted after it is read
+    (clinics.paging.FEW_MATCHES): its pages, numbered and by Next link,
+    keep the dashboard's order and show each match once."""
+    clinic = make_clinic()
+    for i in range(60):
+        make_patient(clinic=clinic, label=f"ZX-{(i * 37) % 60:03d}")
+    for i in range(5):
+        make_patient(clinic=clinic, label=f"OTHER-{i}")
+    client.force_login(make_staff(clinic=clinic))
+    matches = sorted(f"ZX-{i:03d}" for i in range(60))
+    assert every_page(client, "q=zx-") == matches

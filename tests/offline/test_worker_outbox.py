@@ -37,4 +37,4 @@ def test_the_worker_is_a_module_that_imports_the_outbox_and_listens_for_sync(cli
         ["node", "--input-type=module", "-e", LOAD, path.as_uri()], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "activate,fetch,install,message,notificationclick,push,sync"
+    assert result.stdout.strip() == "activate,fetch,install,message,notificationclick,push,pushsubscriptionchange,sync"

@@ -239,10 +239,11 @@ def pooled(results: list[dict]) -> dict:
 
 
 def surge_report(result: dict) -> str:
+    """One line for a kind of surge, its repeats pooled (pooled())."""
     quiet, during = p95(result["quiet_ms"]), p95(result["surge_ms"])
     ratio = during / quiet
     verdict = "" if ratio <= DASHBOARD_P95_TARGET else f" (above {DASHBOARD_P95_TARGET:.0f} x)"
-    surges = result.get("surges", 1)
+    surges = result["surges"]
     each = f"; each surge alone: {', '.join(f'{r:.2f}' for r in result['each'])}" if surges > 1 else ""
     return (
         f"Surge on a {result['cache']} cache{f' ({surges} surges pooled)' if surges > 1 else ''}: "

@@ -194,7 +194,10 @@ class Topology:
         the cache as on a first deploy (bench/proxy_cache.py's cold surges)."""
         _stop_nginx(self.nginx)
         for entry in (self.folder / "cache").iterdir():
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
         self.nginx = _run_nginx(self.folder)
         _wait_for_proxy(self.url, self.ca_file, self.nginx)
 

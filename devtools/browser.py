@@ -42,10 +42,11 @@ def wait_for_service_worker(page) -> None:
     try:
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=40_000)
     except PlaywrightTimeoutError:
-        # Seen once in a whole PostgreSQL run (two tests, then never on a
-        # rerun): every precache request answered, and still no controller.
-        # Say what the registration held, then do what the phone would do
-        # next, load the page again (app.js registers on every load).
+        # A page that arrived just after the first install's claim once
+        # stayed uncontrolled (pages/app.js now asks to be claimed;
+        # tests/browser/test_first_install.py). Should it happen again, say
+        # what the registration held, then do what the phone would do next:
+        # load the page again (app.js registers on every load).
         state = page.evaluate(
             "() => navigator.serviceWorker.getRegistration().then(r => r ? "
             "{installing: r.installing?.state, waiting: r.waiting?.state, active: r.active?.state} : null)"

@@ -64,14 +64,14 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 
 
 def _subscribe(request: HttpRequest, data: object) -> JsonResponse:
-    subscription_input = forms.subscription_input(data)
-    if subscription_input.replaces is not None:
-        renewed = services.subscription_renew(data=subscription_input)
+    given = forms.subscription_input(data)
+    if given.replaces is not None:
+        renewed = services.subscription_renew(data=given)
         if renewed is None:
             return _error(404, "This phone has no reminders on this server.")
         return JsonResponse({"reminders": services.subscription_settings(renewed)})
     subscription, created = services.subscription_save(
-        user=request.user, data=subscription_input, language=translation.get_language()
+        user=request.user, data=given, language=translation.get_language()
     )
     return JsonResponse({"reminders": services.subscription_settings(subscription)}, status=201 if created else 200)
 

@@ -1,7 +1,7 @@
 """The first install takes control of the page that is open, even one whose
 navigation began before the worker was active.
 
-Seen in full runs (about one in three; 40 s lost each time): a person signs
+Seen in a full run (40 s lost, and in devtools.browser's fallback): a person signs
 in while the worker is still precaching. The next page's request leaves
 before the worker is active, so it goes to the network, and its document
 arrives just after the worker's `clients.claim()`, which claims only the
@@ -18,16 +18,16 @@ ACTIVE = "navigator.serviceWorker.getRegistration().then((r) => r?.active?.state
 
 
 def test_a_page_that_arrives_just_after_the_first_install_is_taken_over(context, page, server):
+    # The navigation leaves at once, while the worker is still precaching,
+    # and its answer is held until the worker has activated and claimed the
+    # pages it knew.
+    held = []
+    page.route("**/lessons/", lambda route: held.append(route))
     page.goto("/")
+    page.evaluate("() => { location.href = '/lessons/'; }")
     # Another tab of the same phone, to see when the worker is active.
     watcher = context.new_page()
     watcher.goto("/help/")
-
-    # The navigation leaves now (no worker is active yet), and its answer is
-    # held until the worker has activated and claimed the pages it knew.
-    held = []
-    page.route("**/lessons/", lambda route: held.append(route))
-    page.evaluate("() => { location.href = '/lessons/'; }")
     wait_until_resolved_true(watcher, ACTIVE, timeout=60)
     watcher.wait_for_timeout(200)  # Playwright hands over the held request meanwhile
     assert len(held) == 1, "the navigation left before the worker was active"

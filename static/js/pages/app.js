@@ -134,22 +134,17 @@ document.querySelectorAll("[data-language-switch]").forEach((link) => {
   });
 });
 
-async function tellWorkerTheLanguage() {
+// Once a worker is active: the language this page is in and the one chosen;
+// and, from a page no worker controls, a request to be taken over (its
+// request left just before the first worker was active, and it arrived
+// after the worker claimed the pages open then).
+async function tellTheWorker() {
   if (!("serviceWorker" in navigator)) return;
   const registration = await navigator.serviceWorker.ready;
   registration.active?.postMessage({ type: "LANGUAGE", chosen: chosenLanguage(), page: document.documentElement.lang });
-}
-tellWorkerTheLanguage().catch(() => null);
-
-// A page whose request left just before the first worker was active arrives
-// after the worker claimed the pages open then: it asks to be taken over, so
-// it does not wait for the next load to work offline.
-async function askToBeControlled() {
-  if (!("serviceWorker" in navigator)) return;
-  const registration = await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) registration.active?.postMessage({ type: "CLAIM" });
 }
-askToBeControlled().catch(() => null);
+tellTheWorker().catch(() => null);
 
 // --- Install ---------------------------------------------------------------
 const installButton = document.querySelector("[data-install]");

@@ -122,6 +122,13 @@ if (root) {
       }
       unavailable.hidden = false;
     }
+    showPlan();
+    root.dataset.ready = "true";
+  }
+
+  // The plan as kept: its form filled in, shown as a plan, or as the form
+  // to write one while it is empty.
+  function showPlan() {
     fillForm();
     if (isEmpty(plan)) {
       show("edit");
@@ -129,7 +136,6 @@ if (root) {
       renderView();
       show("view");
     }
-    root.dataset.ready = "true";
   }
 
   root.querySelector("[data-plan-edit]").addEventListener("click", () => {
@@ -154,13 +160,7 @@ if (root) {
     }
     askToKeep();
     unavailable.hidden = true;
-    fillForm();
-    if (isEmpty(plan)) {
-      show("edit");
-    } else {
-      renderView();
-      show("view");
-    }
+    showPlan();
     status.textContent = gettext("Saved on this phone.");
   });
 

@@ -85,15 +85,21 @@ run: $(STAMP) messages
 	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite in TEST_WORKERS processes (pytest-xdist), a test file to each at a
+# time: much of a browser test is waiting, so two processes keep both cores
+# busy. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL = $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
 test: export DJANGO_DEBUG = 1
 test: $(STAMP) browser nginx pg-client age messages $(NODE_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # The unit tests alone, for a quick run while working: no browser, no real
 # servers (the `browser` and `deploy` markers, docs/testing.md).
 unit: export DJANGO_DEBUG = 1
 unit: $(STAMP) messages
-	$(BIN)/python -m pytest -m "not browser and not deploy" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser and not deploy" $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 # ruff for Python (pyproject.toml), ESLint for JavaScript (eslint.config.js).
 lint: $(STAMP) $(NODE_STAMP)

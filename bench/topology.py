@@ -79,7 +79,11 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def redis_url_if_up(url: str = DEFAULT_REDIS) -> str | None:
+def redis_url_if_up(url: str | None = None) -> str | None:
+    """The Redis the topology's servers share, if it answers:
+    CREST_TEST_REDIS_URL, else DEFAULT_REDIS (tests/conftest.py gives each
+    test process of `pytest -n` a database of its own)."""
+    url = url or os.environ.get("CREST_TEST_REDIS_URL") or DEFAULT_REDIS
     parsed = urlparse(url)
     try:
         with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1) as sock:

@@ -34,8 +34,10 @@ def browser_database_url(tmp: Path) -> str:
     if not url.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{tmp / 'browser.sqlite3'}"
     parsed = urlparse(url)
-    # One database per server (the temp folder's name tells them apart).
-    name = f"{parsed.path.lstrip('/')}_browser_{re.sub(r'[^a-z0-9]', '_', tmp.name.lower())}"
+    # One database per server: the temp folder's name tells a process's
+    # servers apart, its pid the processes (pytest -n: each worker's
+    # folders have the same names).
+    name = f"{parsed.path.lstrip('/')}_browser_{os.getpid()}_{re.sub(r'[^a-z0-9]', '_', tmp.name.lower())}"
     postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     return parsed._replace(path=f"/{name}").geturl()
 

@@ -47,10 +47,22 @@ def pytest_collection_modifyitems(config, items) -> None:
         items[:] = kept
 
 
+def pytest_configure(config) -> None:
+    """Under `pytest -n` (pytest-xdist) each test process gets a Redis
+    database of its own (1, 2, …) for the servers it starts: two stacks
+    sharing one would share the content version and the page cache, and
+    one test's edited lesson could show on the other's servers."""
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker and "CREST_TEST_REDIS_URL" not in os.environ:
+        os.environ["CREST_TEST_REDIS_URL"] = f"redis://127.0.0.1:6379/{1 + int(worker.removeprefix('gw')) % 15}"
+
+
 def pytest_sessionstart(session) -> None:
     """Compile the translation catalogs when a .po is newer than its .mo, so
-    `pytest` run by hand (not through `make test`) tests the current text."""
-    from pathlib import Path
+    `pytest` run by hand (not through `make test`) tests the current text.
+    Once, in the main process (not in each of `pytest -n`'s workers)."""
+    if hasattr(session.config, "workerinput"):
+        return
 
     root = Path(__file__).resolve().parent.parent
     stale = [

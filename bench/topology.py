@@ -79,11 +79,16 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def redis_url_if_up(url: str | None = None) -> str | None:
-    """The Redis the topology's servers share, if it answers:
+def shared_redis_url() -> str:
+    """The Redis the topology's servers and the tests use:
     CREST_TEST_REDIS_URL, else DEFAULT_REDIS (tests/conftest.py gives each
     test process of `pytest -n` a database of its own)."""
-    url = url or os.environ.get("CREST_TEST_REDIS_URL") or DEFAULT_REDIS
+    return os.environ.get("CREST_TEST_REDIS_URL") or DEFAULT_REDIS
+
+
+def redis_url_if_up() -> str | None:
+    """shared_redis_url(), if a Redis answers there."""
+    url = shared_redis_url()
     parsed = urlparse(url)
     try:
         with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1) as sock:

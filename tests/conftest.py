@@ -1,6 +1,7 @@
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -54,7 +55,10 @@ def pytest_configure(config) -> None:
     one test's edited lesson could show on the other's servers."""
     worker = getattr(config, "workerinput", {}).get("workerid")
     if worker and "CREST_TEST_REDIS_URL" not in os.environ:
-        os.environ["CREST_TEST_REDIS_URL"] = f"redis://127.0.0.1:6379/{1 + int(worker.removeprefix('gw')) % 15}"
+        from bench.topology import DEFAULT_REDIS
+
+        database = 1 + int(worker.removeprefix("gw")) % 15
+        os.environ["CREST_TEST_REDIS_URL"] = urlparse(DEFAULT_REDIS)._replace(path=f"/{database}").geturl()
 
 
 def pytest_sessionstart(session) -> None:

@@ -4,26 +4,17 @@ app server; without it, the settings' default cache. Each case starts its own
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
+from bench.topology import redis_url_if_up, shared_redis_url
+
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("CREST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def redis_answers(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
+# CREST_TEST_REDIS_URL, else the local Redis; None if nothing answers there.
+REDIS_URL = redis_url_if_up()
 
 
 def run_shell(code: str, **env: str) -> str:
@@ -43,7 +34,7 @@ def test_without_redis_url_the_cache_is_not_redis():
 
 
 @pytest.mark.skipif(
-    not redis_answers(REDIS_URL), reason=f"no Redis answers at {REDIS_URL} (CREST_TEST_REDIS_URL names another)"
+    REDIS_URL is None, reason=f"no Redis answers at {shared_redis_url()} (CREST_TEST_REDIS_URL names another)"
 )
 def test_with_redis_url_a_value_cached_by_one_process_is_read_by_another():
     key = f"cache-test-{secrets.token_hex(8)}"

@@ -134,8 +134,8 @@ def test_two_patients_and_the_signed_out_space_on_one_phone_online_and_offline(c
     context.set_offline(True)
     finish_lesson(page, "pain-relief")
     expect(sync_status(page)).to_contain_text("1 waiting to send")
+    context.route("**/api/v1/sync", lambda route: route.abort())  # before online: coming online sends
     context.set_offline(False)
-    context.route("**/api/v1/sync", lambda route: route.abort())
     sign_out(page)
     context.unroute("**/api/v1/sync")
 

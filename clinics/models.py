@@ -114,25 +114,24 @@ class PatientQuerySet(models.QuerySet):
         """Patients of one clinic; every clinic page starts here."""
         return self.filter(clinic=clinic)
 
-    def with_progress(self, *, today: date) -> "PatientQuerySet":
-        """Annotate the overdue count and last activity, each a correlated
-        subquery: for the page of patients shown, not for a whole clinic
-        (assigned_count and done_count are stored, see refresh_progress).
-        Overdue is a count of Assignment statuses (AssignmentQuerySet.with_status):
-        a patient who does not share progress has none."""
-        overdue = (
-            Assignment.objects.filter(patient=OuterRef("pk")).active().with_status(today=today)
-            .filter(status=Assignment.Status.OVERDUE)
-        )
-        last_progress = (
-            LessonProgress.objects.filter(patient=OuterRef("pk")).order_by().values("patient")
-            .annotate(last=Max("updated_at")).values("last")
-        )
-        return self.annotate(overdue_count=_count(overdue), last_activity=Subquery(last_progress))
+    def progress_rows(self, *fields: str, today: date) -> list[dict]:
+        """These patients as dicts of `fields` (and pk), read from the stored progress.
+        The overdue count depends on the day: any row counted for another day
+        than `today` (the clinic's day), or not since a write, is recounted
+        first (refresh_overdue), so a page of 25 costs one plain query on
+        most views and one small UPDATE on the first view of a day."""
+        names = list(dict.fromkeys(("pk", *fields, "overdue_counted_on")))
+        rows = list(self.values(*names))
+        stale = [row["pk"] for row in rows if row["overdue_counted_on"] != today]
+        if stale:
+            Patient.objects.filter(pk__in=stale).refresh_overdue(today=today)
+            rows = list(self.values(*names))
+        return rows
 
     def refresh_progress(self) -> int:
         """Recount these patients' stored progress (assigned_count, done_count,
-        earliest_due_not_done) from their assignments' statuses, in one UPDATE.
+        earliest_due_not_done, last_activity) from their assignments' statuses
+        and lesson progress, in one UPDATE.
         The receivers in clinics.hooks call it after every save or delete of
         an assignment or lesson progress and every save of a patient's
         sharing choice; writes that send no signals (bulk_create,
@@ -146,7 +145,21 @@ class PatientQuerySet(models.QuerySet):
             # READ COMMITTED takes one per statement), so of two writers the
             # second to recount sees both writes.
             list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
-            return self.update(**counted_progress())
+            # The overdue count is counted for a day: the next view recounts it.
+            return self.update(**counted_progress(), overdue_counted_on=None)
+
+    def refresh_overdue(self, *, today: date) -> int:
+        """Count these patients' overdue assignments (Assignment.Status.OVERDUE,
+        so none for a patient who does not share progress) as of `today`,
+        and store the count with the day. Rows locked first, as in
+        refresh_progress: a writer's recount waits for this one, or this one
+        for the writer's, and then sees its write."""
+        overdue = Assignment.objects.filter(patient=OuterRef("pk")).active().with_status(today=today)
+        with transaction.atomic(using=self.db, savepoint=False):
+            list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+            return self.update(
+                overdue_count=_count(overdue.filter(status=Assignment.Status.OVERDUE)), overdue_counted_on=today
+            )
 
     def with_counted_progress(self) -> "PatientQuerySet":
         """Annotate what refresh_progress() would store, as counted_<field>
@@ -173,10 +186,15 @@ def counted_progress() -> dict:
         statuses.filter(status__in=NOT_DONE_STATUSES).order_by().values("patient")
         .annotate(earliest=Min("due_date")).values("earliest")
     )
+    last_progress = (
+        LessonProgress.objects.filter(patient=OuterRef("pk")).order_by().values("patient")
+        .annotate(last=Max("updated_at")).values("last")
+    )
     return {
         "assigned_count": _count(statuses),
         "done_count": _count(statuses.filter(status=Assignment.Status.DONE)),
         "earliest_due_not_done": Subquery(not_done),
+        "last_activity": Subquery(last_progress),
     }
 
 
@@ -213,6 +231,14 @@ class Patient(models.Model):
     assigned_count = models.PositiveIntegerField(default=0, editable=False)
     done_count = models.PositiveIntegerField(default=0, editable=False)
     earliest_due_not_done = models.DateField(null=True, blank=True, editable=False)
+    # When the patient's lesson progress last changed (null when none).
+    last_activity = models.DateTimeField(null=True, blank=True, editable=False)
+    # Overdue depends on the day as well as on the writes: counted for the
+    # clinic's day `overdue_counted_on` (PatientQuerySet.refresh_overdue),
+    # emptied by every recount of the rest, and counted again by the next
+    # view that shows the patient on another day (progress_rows).
+    overdue_count = models.PositiveIntegerField(default=0, editable=False)
+    overdue_counted_on = models.DateField(null=True, blank=True, editable=False)
 
     objects = PatientQuerySet.as_manager()
 

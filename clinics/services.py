@@ -602,7 +602,7 @@ def patient_data_delete(*, user: User) -> None:
 
 # --- Stored progress ---------------------------------------------------------
 
-PROGRESS_FIELDS = ("assigned_count", "done_count", "earliest_due_not_done")
+PROGRESS_FIELDS = ("assigned_count", "done_count", "earliest_due_not_done", "last_activity")
 RECOUNT_CHUNK = 500  # patients per recount UPDATE (and per lock held)
 
 

@@ -10,15 +10,19 @@ TRIGRAM_INDEX = "patient_label_trgm"
 
 
 def fill_progress(apps, schema_editor) -> None:
-    """Count the progress of existing patients with the app's own recount
-    (PatientQuerySet.refresh_progress: the one definition of an assignment's
-    status). A fresh database has no patients, so it never reaches the
+    """Count the progress of existing patients with the app's own count
+    (clinics.models.counted_progress: the one definition of an assignment's
+    status), for the fields added here only: later migrations add and fill
+    the others. A fresh database has no patients, so it never reaches the
     current code; later schema changes cannot break it there."""
     if not apps.get_model("clinics", "Patient").objects.using(schema_editor.connection.alias).exists():
         return
-    from clinics.models import Patient
+    from clinics.models import Patient, counted_progress
 
-    Patient.objects.using(schema_editor.connection.alias).refresh_progress()
+    counted = counted_progress()
+    Patient.objects.using(schema_editor.connection.alias).update(
+        **{name: counted[name] for name in ("assigned_count", "done_count", "earliest_due_not_done")}
+    )
 
 
 def add_trigram_index(apps, schema_editor) -> None:

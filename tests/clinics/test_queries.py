@@ -65,9 +65,9 @@ def clinic_with_patients(n: int):
 )
 def test_dashboard_makes_the_same_number_of_queries_for_5_and_50_patients(client, params):
     """Guards the N+1 of counting each patient's assigned / done / overdue
-    lessons and last activity row by row, and of filtering on them: filters
-    and order read stored columns, and only the page shown is annotated (one
-    correlated subquery each) in one query. 50 patients span two pages of 25."""
+    lessons and last activity row by row, and of filtering on them: filters,
+    order and rows read stored columns, and only the page shown has its
+    overdue counts counted for the day. 50 patients span two pages of 25."""
     small, large = clinic_with_patients(5), clinic_with_patients(50)
     client.force_login(make_staff(clinic=small))
     five = count_queries(client, reverse("clinics:dashboard") + params)
@@ -79,14 +79,16 @@ def test_dashboard_makes_the_same_number_of_queries_for_5_and_50_patients(client
 
 def test_the_dashboard_reads_counts_for_the_page_shown_only(client):
     """The page's rows are fetched by id: whatever the clinic's size, the
-    annotated query names at most one page of patients."""
+    rows and the day's overdue recount name at most one page of patients."""
     clinic = clinic_with_patients(30)
     client.force_login(make_staff(clinic=clinic))
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("clinics:dashboard") + "?page=2")
     assert len(response.context["page"].object_list) == 5
-    annotated = [q["sql"] for q in captured if "last_activity" in q["sql"]]
-    assert len(annotated) == 1 and " IN (" in annotated[0]
+    # The rows (read, then read again once the day's overdue counts are
+    # stored) and the recount name the page's patients only.
+    rows = [q["sql"] for q in captured if "overdue_count" in q["sql"]]
+    assert len(rows) == 3 and all(" IN (" in sql for sql in rows)
 
 
 def test_patient_page_makes_the_same_number_of_queries_for_5_and_50_patients(client):
@@ -292,18 +294,18 @@ def days_built(monkeypatch, queryset_class, method: str) -> list:
     built = []
     real = getattr(queryset_class, method)
 
-    def counting(self, *, today):
+    def counting(self, *args, today):
         built.append(today)
-        return real(self, today=today)
+        return real(self, *args, today=today)
 
     monkeypatch.setattr(queryset_class, method, counting)
     return built
 
 
-def test_the_dashboard_builds_its_progress_annotation_for_each_request(client, monkeypatch):
+def test_the_dashboard_reads_its_rows_for_each_request(client, monkeypatch):
     """No queryset is kept in the process between requests (one list() away
     from serving one person's rows to another)."""
-    built = days_built(monkeypatch, models.PatientQuerySet, "with_progress")
+    built = days_built(monkeypatch, models.PatientQuerySet, "progress_rows")
     client.force_login(make_staff(clinic=clinic_with_patients(3)))
     for params in ("", "?show=overdue", "?page=2"):
         assert client.get(reverse("clinics:dashboard") + params).status_code == 200

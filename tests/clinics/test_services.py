@@ -219,7 +219,7 @@ def test_with_status_is_the_one_definition_of_an_assignments_status():
 # --- Dashboard annotations ---------------------------------------------------
 
 
-def test_with_progress_counts_assigned_done_and_overdue_per_patient():
+def test_progress_rows_count_assigned_done_and_overdue_per_patient():
     clinic = make_clinic()
     today = timezone.localdate()
     busy = make_patient(clinic=clinic, label="busy")
@@ -233,13 +233,13 @@ def test_with_progress_counts_assigned_done_and_overdue_per_patient():
     make_progress(patient=busy, lesson=l0, done=True)
     make_progress(patient=busy, lesson=l2, done=False, score=1, total=3)  # quiz only: not done
     make_assignment(patient=idle, lesson=l0, due_date=today)  # due today: not overdue
-    rows = {p.label: p for p in Patient.objects.for_clinic(clinic).with_progress(today=today)}
-    assert (rows["busy"].assigned_count, rows["busy"].done_count, rows["busy"].overdue_count) == (3, 1, 1)
-    assert (rows["idle"].assigned_count, rows["idle"].done_count, rows["idle"].overdue_count) == (1, 0, 0)
-    assert (rows["none"].assigned_count, rows["none"].done_count, rows["none"].overdue_count) == (0, 0, 0)
-    assert rows["busy"].last_activity is not None and rows["none"].last_activity is None
-    assert rows["busy"].earliest_due_not_done == today - timedelta(days=1)
-    assert rows["idle"].earliest_due_not_done == today and rows["none"].earliest_due_not_done is None
+    fields = ("label", "assigned_count", "done_count", "overdue_count", "last_activity", "earliest_due_not_done")
+    rows = {row["label"]: row for row in Patient.objects.for_clinic(clinic).progress_rows(*fields, today=today)}
+    counts = {label: (row["assigned_count"], row["done_count"], row["overdue_count"]) for label, row in rows.items()}
+    assert counts == {"busy": (3, 1, 1), "idle": (1, 0, 0), "none": (0, 0, 0)}
+    assert rows["busy"]["last_activity"] is not None and rows["none"]["last_activity"] is None
+    assert rows["busy"]["earliest_due_not_done"] == today - timedelta(days=1)
+    assert rows["idle"]["earliest_due_not_done"] == today and rows["none"]["earliest_due_not_done"] is None
     base = Patient.objects.for_clinic(clinic)
     assert [p.label for p in base.overdue(today=today)] == ["busy"]
     assert [p.label for p in base.not_started()] == ["idle"]
@@ -248,7 +248,7 @@ def test_with_progress_counts_assigned_done_and_overdue_per_patient():
 def test_a_patient_never_appears_in_another_clinics_counts():
     clinic, other = make_clinic(), make_clinic()
     make_patient(clinic=other)
-    assert Patient.objects.for_clinic(clinic).with_progress(today=timezone.localdate()).count() == 0
+    assert Patient.objects.for_clinic(clinic).progress_rows("pk", today=timezone.localdate()) == []
 
 
 # --- Export ------------------------------------------------------------------

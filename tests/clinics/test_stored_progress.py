@@ -1,5 +1,6 @@
 """Each patient's stored progress (assigned_count, done_count,
-earliest_due_not_done), which the dashboard filters and pages on, follows
+earliest_due_not_done, last_activity), which the dashboard filters, pages
+and shows, follows
 every write that changes it, whoever writes (clinics.hooks). Each test makes
 one write (through the app, the admin, or a plain ORM call) and checks that
 the stored columns changed to what a fresh recount gives. Writes that send
@@ -35,11 +36,16 @@ def stored(patient: Patient) -> tuple:
 
 
 def assert_stored_is_fresh(patient: Patient) -> tuple:
-    """The stored columns, after checking they equal a recount made now."""
-    before = stored(patient)
+    """The stored columns, after checking they (and the last activity) equal
+    a recount made now."""
+    before = stored(patient), last_activity(patient)
     Patient.objects.filter(pk=patient.pk).refresh_progress()
-    assert before == stored(patient)
-    return before
+    assert before == (stored(patient), last_activity(patient))
+    return before[0]
+
+
+def last_activity(patient: Patient):
+    return Patient.objects.values_list("last_activity", flat=True).get(pk=patient.pk)
 
 
 @pytest.fixture
@@ -249,3 +255,61 @@ def test_recount_progress_for_one_clinic(patient, capsys):
     assert stored(patient)[0] == 2 and stored(elsewhere)[0] == 7
     with pytest.raises(CommandError, match="No clinic has the slug"):
         call_command("recount_progress", clinic="nowhere")
+
+
+# --- The last activity, and overdue counted for a day ------------------------
+
+
+def overdue_on(patient: Patient, day) -> int:
+    [row] = Patient.objects.filter(pk=patient.pk).progress_rows("pk", "overdue_count", today=day)
+    return row["overdue_count"]
+
+
+def test_the_last_activity_is_the_latest_lesson_progress_whoever_writes_it(patient):
+    latest = LessonProgress.objects.filter(patient=patient).latest("updated_at")
+    assert last_activity(patient) == latest.updated_at
+    later = latest.updated_at + timedelta(hours=3)
+    LessonProgress.objects.create(patient=patient, lesson=course_lesson(1), updated_at=later)
+    assert last_activity(patient) == later
+    LessonProgress.objects.filter(patient=patient).delete()
+    assert last_activity(patient) is None
+
+
+def test_overdue_follows_the_day_with_no_write(today):
+    """Due today is not overdue; the same assignment is, the next day, with
+    nothing written in between."""
+    patient = make_patient(clinic=make_clinic())
+    make_assignment(patient=patient, lesson=course_lesson(0), due_date=today)
+    assert overdue_on(patient, today) == 0
+    assert overdue_on(patient, today + timedelta(days=1)) == 1
+    assert Patient.objects.values_list("overdue_counted_on", flat=True).get(pk=patient.pk) == today + timedelta(days=1)
+
+
+def test_overdue_is_counted_again_after_a_write_on_the_same_day(patient, today):
+    assert overdue_on(patient, today) == 1
+    LessonProgress.objects.create(patient=patient, lesson=course_lesson(1), completed_at=timezone.now())
+    assert overdue_on(patient, today) == 0
+    Assignment.objects.create(patient=patient, lesson=course_lesson(2), due_date=today - timedelta(days=1))
+    assert overdue_on(patient, today) == 1
+    patient.shares_progress = False
+    patient.save()
+    assert overdue_on(patient, today) == 0
+
+
+def test_a_second_view_the_same_day_counts_nothing_again(client, patient, today):
+    """The first view of the day stores the counts; the next only reads them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_staff(clinic=patient.clinic))
+    assert dashboard_row(client, patient)["overdue"] == "1"
+    with CaptureQueriesContext(connection) as captured:
+        assert dashboard_row(client, patient)["overdue"] == "1"
+    assert not [query for query in captured if query["sql"].startswith("UPDATE")]
+
+
+def test_recount_progress_corrects_a_last_activity_an_update_left_behind(patient, capsys):
+    LessonProgress.objects.filter(patient=patient).update(updated_at=timezone.now() + timedelta(days=1))
+    call_command("recount_progress")
+    assert "last_activity" in capsys.readouterr().out
+    assert last_activity(patient) == LessonProgress.objects.get(patient=patient).updated_at

@@ -385,5 +385,5 @@ def test_seed_demo_prints_logins_that_work_and_is_safe_to_run_twice(settings, ca
     for _role, username, password in logins:
         assert User.objects.get(username=username).check_password(password)
     assert counts[0] >= 3 and counts[1] >= 3 and counts[2] >= 1
-    patients = Patient.objects.with_progress(today=timezone.localdate())
-    assert any(p.overdue_count for p in patients) and any(p.done_count for p in patients)
+    patients = Patient.objects.progress_rows("overdue_count", "done_count", today=timezone.localdate())
+    assert any(p["overdue_count"] for p in patients) and any(p["done_count"] for p in patients)

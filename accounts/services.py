@@ -9,10 +9,8 @@ from importlib.resources import files
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -23,7 +21,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy, ngettext
 
 from . import signals
-from .models import User
+from .models import AccountSession, User
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -244,15 +242,10 @@ def account_delete(*, user: User) -> None:
 
 
 def sessions_delete(*, user: User) -> int:
-    """Delete every session signed in as this account, on any device. The
-    account is inside each session's signed data, not in a column of its
-    own, so every session is read (50,000 sessions: about 7 s on a busy
-    two-core machine), once, when an account is deleted. Returns how many
-    went."""
-    account, store = str(user.pk), Session.get_session_store_class()()
-    sessions = Session.objects.values_list("session_key", "session_data").iterator(chunk_size=2_000)
-    theirs = [key for key, data in sessions if store.decode(data).get(SESSION_KEY) == account]
-    return Session.objects.filter(session_key__in=theirs).delete()[0]
+    """Delete every session signed in as this account, on any device (one
+    indexed DELETE: the session keeps its account in a column,
+    accounts.AccountSession). Returns how many went."""
+    return AccountSession.objects.filter(account_id=user.pk).delete()[0]
 
 
 def _address(text: str) -> IPAddress | None:

@@ -296,8 +296,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Database sessions; a dropped connection while saving one answers 503, not 400.
-SESSION_ENGINE = "project.sessions"
+# Database sessions with the account as a column (accounts.AccountSession);
+# a dropped connection while saving one answers 503, not 400.
+SESSION_ENGINE = "accounts.sessions"
 # Phones stay signed in for weeks; a patient can sign out everywhere from /me/.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 # Clinic staff sign in on shared workstations: a working day at most, and

@@ -9,7 +9,6 @@ import json
 import pytest
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import CharField, Q, TextField
@@ -17,7 +16,7 @@ from django.test import Client as DjangoClient
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AccountSession, User
 from accounts.services import account_delete
 from clinics import services
 from clinics.models import Assignment, AuditEvent, CravingSummary, Invite, LessonProgress, Patient, SyncedItem
@@ -166,7 +165,7 @@ def test_a_deleted_patient_leaves_no_sign_in_record_session_or_admin_log_entry(a
     phones[0].post(reverse("accounts:me_delete"), {"confirm": "on"})
 
     assert text_rows_naming("maple-heron-482", "WHOLLY-GONE-7") == []
-    live = [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(user_pk)]
+    live = [s for s in AccountSession.objects.all() if s.get_decoded().get("_auth_user_id") == str(user_pk)]
     assert live == []
 def rows_naming(user_pk: int, patient_pk: int) -> dict[str, int]:
     """Rows of every model (through tables too) whose foreign key points at
@@ -185,7 +184,8 @@ def rows_naming(user_pk: int, patient_pk: int) -> dict[str, int]:
 
 
 def sessions_of(user_pk: int) -> int:
-    return sum(1 for session in Session.objects.all() if session.get_decoded().get("_auth_user_id") == str(user_pk))
+    sessions = AccountSession.objects.all()
+    return sum(1 for session in sessions if session.get_decoded().get("_auth_user_id") == str(user_pk))
 
 
 def test_deleting_a_patient_with_every_kind_of_server_data_leaves_nothing_of_theirs(client):

@@ -5,12 +5,12 @@ without a request; patients stay for weeks."""
 import time
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import AccountSession
 from accounts.services import STAFF_UNTIL_SESSION, set_password_path
 from tests.factories import PASSWORD, make_invite, make_patient, make_staff, make_user
 
@@ -58,7 +58,7 @@ def test_patients_stay_signed_in_for_weeks_however_they_sign_in(client, settings
 
 
 def _session_updates_fail(execute, sql, params, many, context):
-    if sql.lstrip().upper().startswith("UPDATE") and "django_session" in sql:
+    if sql.lstrip().upper().startswith("UPDATE") and "accounts_accountsession" in sql:
         raise OperationalError("server closed the connection unexpectedly")
     return execute(sql, params, many, context)
 
@@ -83,8 +83,8 @@ def test_a_session_deleted_by_another_request_is_still_a_400():
     phone = Client(raise_request_exception=False)
 
     def sign_out_elsewhere_first(execute, sql, params, many, context):
-        if sql.lstrip().upper().startswith("UPDATE") and "django_session" in sql:
-            Session.objects.all().delete()
+        if sql.lstrip().upper().startswith("UPDATE") and "accounts_accountsession" in sql:
+            AccountSession.objects.all().delete()
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(sign_out_elsewhere_first):

@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
-from django.contrib.sessions.models import Session
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.models import AccountSession
 from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, Patient, SyncedItem
 from tests.factories import (
     course_lesson,
@@ -296,7 +296,7 @@ def database_rows() -> dict[str, list[str]]:
     day that shows the patient: Patient.overdue_counted_on)."""
     rows = {}
     for model in apps.get_models():
-        if model is Session:
+        if model is AccountSession:
             continue
         queryset = model._base_manager.all()
         if model is AuditEvent:

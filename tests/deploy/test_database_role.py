@@ -82,14 +82,14 @@ def test_the_app_role_does_what_crest_does_and_cannot_rewrite_the_audit_trail(ap
     verified = manage(app_url, "verify_audit")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     with psycopg.connect(app_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM django_session")  # clearsessions
+        conn.execute("DELETE FROM accounts_accountsession")  # clearsessions
 
     # Not the audit trail, however asked; not TRUNCATE anywhere; not the schema.
     for statement in (
         "UPDATE clinics_auditevent SET detail = 'changed'",
         "DELETE FROM clinics_auditevent",
         "TRUNCATE clinics_auditevent",
-        "TRUNCATE django_session",
+        "TRUNCATE accounts_accountsession",
         "ALTER TABLE clinics_auditevent DISABLE TRIGGER ALL",
         "CREATE TABLE crest_extra (id int)",
     ):

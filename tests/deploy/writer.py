@@ -22,12 +22,11 @@ import django
 def main(log_path: Path, stop_path: Path) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     django.setup()
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.db import transaction
     from django.utils import timezone
 
-    from accounts.models import User
+    from accounts.models import AccountSession, User
+    from accounts.sessions import SessionStore
     from clinics.models import Assignment, AuditEvent, Clinic, Invite, LessonProgress, Patient
     from lessons.models import Lesson
 
@@ -63,7 +62,7 @@ def main(log_path: Path, stop_path: Path) -> None:
                 Assignment._meta.db_table: [assignment.pk],
                 LessonProgress._meta.db_table: [progress.pk],
                 AuditEvent._meta.db_table: [event.pk],
-                Session._meta.db_table: [session.session_key],
+                AccountSession._meta.db_table: [session.session_key],
             }
             log.write(json.dumps({"n": n, "rows": rows}) + "\n")
             n += 1

@@ -213,6 +213,31 @@ def test_every_public_page_reflows_at_320_pixels_at_the_largest_size(browser, se
         context.close()
 
 
+HEADER_ROWS = """() => {
+  const top = (selector) => [...document.querySelectorAll(selector)].map((e) => e.getBoundingClientRect());
+  const [brand] = top('header.top .brand');
+  const sameRow = (box) => box.top < brand.bottom && box.bottom > brand.top;
+  return {help: top('header.top .help-link').every(sameRow), menu: top('header.top .top-nav a').map(sameRow),
+          height: Math.round(document.querySelector('header.top').getBoundingClientRect().height)};
+}"""
+
+
+@pytest.mark.parametrize("prefix", ["", "/es"])
+def test_on_a_320_pixel_phone_help_now_sits_beside_crest_and_the_menu_below(browser, server, prefix):
+    """At the default size on the smallest phone the header is two rows in
+    both languages: Crest and Help now, then the menu. In Spanish the menu
+    ("Lecciones", "Herramientas") does not fit beside Crest, and the header
+    took three rows, pushing the page's own heading down."""
+    context = browser.new_context(base_url=server.url, **SMALLEST_PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{prefix}/craving/")
+        rows = page.evaluate(HEADER_ROWS)
+        assert rows["help"] and rows["menu"] == [False, False] and rows["height"] < 130, rows
+    finally:
+        context.close()
+
+
 def test_the_layout_check_finds_overlap_and_sideways_scrolling(browser, server):
     """The check above fails on a page that does what it forbids."""
     context = browser.new_context(base_url=server.url, **SMALLEST_PHONE)

@@ -10,7 +10,7 @@ run nearest the median first paint and time to interactive), as its
 variability guide advises: on a shared machine one run's score can drop
 from another process's work alone (CI once saw Total Blocking Time
 390 ms on /craving/, 20 ms on the next run of the same commit). Following
-the same guide, every run waits (up to two minutes) for the machine to be
+the same guide, every run waits (up to a minute) for the machine to be
 quiet, and a page whose median run is under 100 is audited
 `LIGHTHOUSE_EXTRA_RUNS` more times (2) and judged on the median of all its
 runs: a page that is slow goes on failing, a page that met a busy moment
@@ -52,7 +52,7 @@ MEDIAN_RUN = Path(__file__).with_name("median-run.mjs")
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
 EXTRA_RUNS = int(os.environ.get("LIGHTHOUSE_EXTRA_RUNS", "2"))
 QUIET = 0.25  # the share of all cores' time busy over one second below which a run starts
-QUIET_WAIT = 120  # seconds a run waits for that, at most
+QUIET_WAIT = 60  # seconds a run waits for that, at most
 
 
 def busy_share(seconds: float = 1.0) -> float:

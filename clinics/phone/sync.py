@@ -183,7 +183,7 @@ def item_parse(raw: object, *, lessons: dict[str, Lesson], now: datetime) -> Les
     except ValueError:
         errors["id"] = _("A UUID such as 1b4e28ba-2fa1-4d3b-a3f5-ef19b5a7633b.")
     kind = raw.get("type")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:  # a list or an object is no key of FIELDS
         errors["type"] = _("One of: %(types)s.") % {"types": ", ".join(FIELDS)}
         raise ItemInvalid(errors)
     for name in raw:

@@ -118,14 +118,20 @@ def staff_create(
     return user
 
 
+def site_administrator(user: User) -> bool:
+    """Django staff or a superuser: an account that opens every clinic, which
+    no clinic's admins may change (nor see its set-password link)."""
+    return user.is_staff or user.is_superuser
+
+
 def _clinic_may_manage(*, clinic: Clinic, membership: Membership) -> User:
     """The member's account, if the clinic's admins may change it: not a
-    site administrator's (Django staff or superuser), whose account opens
-    every clinic; a clinic admin can only remove them from the clinic."""
+    site administrator's, whose account opens every clinic; a clinic admin
+    can only remove them from the clinic."""
     if membership.clinic_id != clinic.pk:
         raise ValueError("the staff member must belong to the clinic")
     user = membership.user
-    if user.is_staff or user.is_superuser:
+    if site_administrator(user):
         raise ValueError(
             gettext(
                 "%(username)s is a site administrator: you can remove them from this clinic, "

@@ -357,9 +357,12 @@ def staff(request: HttpRequest) -> HttpResponse:
     members = list(Membership.objects.filter(clinic=request.clinic).select_related("user").order_by("user__username"))
     for member in members:
         # The link works once: it stops matching as soon as a password is set.
+        # A site administrator's (the operator's `manage.py sign_in_link`) is
+        # theirs alone: with it, a clinic admin would become them.
+        user = member.user
         member.set_password_url = (
-            None if member.user.has_usable_password() or not member.user.is_active
-            else request.build_absolute_uri(set_password_path(user=member.user))
+            None if user.has_usable_password() or not user.is_active or services.site_administrator(user)
+            else request.build_absolute_uri(set_password_path(user=user))
         )
     return render(
         request, "clinics/staff.html",

@@ -10,6 +10,8 @@ from base64 import b32decode
 import pytest
 from django.test import Client as DjangoClient
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -170,3 +172,23 @@ def test_a_clinic_admin_cannot_deactivate_or_reset_a_site_superuser_only_remove_
     root.refresh_from_db()
     assert not hasattr(root, "membership") and root.is_active
     assert AuditEvent.objects.get(action=AuditEvent.Action.STAFF_REMOVED).detail.startswith("root")
+
+
+def test_a_site_superusers_set_password_link_is_never_shown_to_a_clinic_admin(client):
+    """`manage.py sign_in_link root` (the operator's reset for a superuser)
+    leaves root's password unusable until root uses the link it printed. The
+    clinic's staff page once showed that link too: a clinic admin could set
+    root's password, connect their own app and open the Django admin as root.
+    Only accounts the clinic may change get a link on the page."""
+    clinic = make_clinic()
+    root = make_staff(clinic=clinic, username="root", is_superuser=True, is_staff=True)
+    newcomer = make_staff(clinic=clinic, username="newcomer")
+    for user in (root, newcomer):
+        user.set_unusable_password()
+        user.save()
+    client.force_login(make_admin(clinic=clinic))
+    page = client.get(reverse("clinics:staff")).content.decode()
+    shown = re.findall(r"data-set-password-link>([^<]+)</code>", page)
+    assert [urlsafe_base64_encode(force_bytes(newcomer.pk)) in link for link in shown] == [True], shown
+    assert not any(f"/{urlsafe_base64_encode(force_bytes(root.pk))}/" in link for link in shown)
+

@@ -348,6 +348,12 @@ def assignments_create(
     lessons = list(lessons)
     if any(patient.clinic_id != clinic.pk for patient in patients):
         raise ValueError("patients must belong to the clinic")
+    # The patients' rows locked first (in id order, as refresh_progress locks
+    # them): two clinicians assigning at once (or a double click) take turns,
+    # and the second finds the first's assignment to update. Locking only the
+    # assignments that exist let both insert, and the second failed on the
+    # one-active-assignment constraint (PostgreSQL; SQLite writes one at a time).
+    list(Patient.objects.select_for_update().filter(pk__in=[p.pk for p in patients]).order_by("pk").values_list("pk"))
     existing = {
         (a.patient_id, a.lesson_id): a
         for a in Assignment.objects.select_for_update().active().filter(patient__in=patients, lesson__in=lessons)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.services import account_public_id
 from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, Patient
+from tests.factories import Client as SignedInClient
 from tests.factories import (
     course_lesson,
     make_admin,
@@ -387,3 +388,20 @@ def test_seed_demo_prints_logins_that_work_and_is_safe_to_run_twice(settings, ca
     assert counts[0] >= 3 and counts[1] >= 3 and counts[2] >= 1
     patients = Patient.objects.progress_rows("overdue_count", "done_count", today=timezone.localdate())
     assert any(p["overdue_count"] for p in patients) and any(p["done_count"] for p in patients)
+
+
+def test_only_an_admin_is_offered_the_csv_export_a_clinician_would_get_a_404_from():
+    """The export is for a clinic's admins (clinics:export_csv answers anyone
+    else 404). The dashboard once showed its "Download CSV" button to
+    clinicians too, a button that could only fail."""
+    clinic = make_clinic()
+    export = f'action="{reverse("clinics:export_csv")}"'
+    offered = {}
+    for role, user in {"clinician": make_staff(clinic=clinic), "admin": make_admin(clinic=clinic)}.items():
+        client = SignedInClient()
+        client.force_login(user)
+        page = client.get(reverse("clinics:dashboard")).content.decode()
+        offered[role] = export in page
+        if offered[role]:
+            assert client.post(reverse("clinics:export_csv")).status_code == 200
+    assert offered == {"clinician": False, "admin": True}

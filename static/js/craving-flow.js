@@ -89,10 +89,19 @@ export function initFlow({ go, wave, onSaved }) {
     });
   });
 
+  // After a Save, and after "Don't save" or Discard: nothing typed for one
+  // entry is left in the form for the next (a thrown-away note once was).
+  function emptyFinish() {
+    clearDraft();
+    wave.reset();
+    form?.reset();
+    if (usedNote) usedNote.hidden = true;
+    showLowMood();
+  }
+
   document.querySelectorAll("[data-discard]").forEach((button) => {
     button.addEventListener("click", () => {
-      clearDraft();
-      wave.reset();
+      emptyFinish();
       go("start");
     });
   });
@@ -124,11 +133,7 @@ export function initFlow({ go, wave, onSaved }) {
       // Awaited: leaving the page mid-write would lose the clinic's copy.
       await queueCraving(saved).catch(() => null);
       askToKeep();
-      clearDraft();
-      wave.reset();
-      form.reset();
-      usedNote.hidden = true;
-      showLowMood();
+      emptyFinish();
       onSaved(saved);
     } catch {
       onSaved(null);

@@ -434,6 +434,36 @@ def test_a_check_in_in_progress_survives_a_reload_and_can_be_discarded(page):
     assert stored_entries(page) == []
 
 
+def test_dont_save_forgets_what_was_typed_and_the_next_entry_starts_empty(page):
+    """"Don't save" once left the note, the outcome and the ticked triggers
+    in the finish form (only a Save emptied it), and the next check-in in
+    the same open page saved them with it: a note the person had thrown
+    away, shared with their clinic if they share notes."""
+    page.goto("/craving/")
+    wait_ready(page)
+    page.get_by_role("button", name="I’m having a craving").click()
+    screen(page, "rate").locator('[data-rate="8"]').click()
+    screen(page, "choose").get_by_role("button", name="Skip: just log it").click()
+    finish = screen(page, "finish")
+    finish.locator('label.scale-choice:has(input[name="after"][value="6"])').click()
+    finish.locator("label.chip", has_text=re.compile(r"^It eased$")).click()
+    finish.get_by_text("What was going on?").click()
+    finish.locator("label.chip", has_text=re.compile(r"^Stressed$")).click()
+    finish.get_by_label("Note").fill("Thrown away")
+    finish.get_by_role("button", name="Don’t save").click()
+    expect(screen(page, "start")).to_be_visible()
+
+    # The next check-in, in the same open page: every step skipped, then Save.
+    page.get_by_role("button", name="I’m having a craving").click()
+    screen(page, "rate").get_by_role("link", name="Skip").click()
+    screen(page, "choose").get_by_role("button", name="Skip: just log it").click()
+    finish.get_by_role("button", name="Save", exact=True).click()
+    expect(screen(page, "log")).to_be_visible()
+    [entry] = stored_entries(page)
+    assert entry["note"] == "" and entry["outcome"] is None and entry["after"] is None, entry
+    assert all(chosen == [] for chosen in entry["triggers"].values()), entry
+
+
 # The database as a phone on the release before the third upgrade step has
 # it (db.js steps 1 and 2, with their indexes), holding one entry and one person.
 VERSION_2_WITH_DATA = """() => new Promise((resolve, reject) => {

@@ -229,12 +229,28 @@ def admin_log_delete(*, objects: list) -> int:
     return LogEntry.objects.filter(query).delete()[0]
 
 
+class AccountDeletionRefused(Exception):
+    """An app above cannot let this account go yet (a clinic's only admin):
+    the message says why, and what to do first."""
+
+
+def account_delete_refusal(*, user: User) -> str | None:
+    """Why this account cannot be deleted now (accounts.signals.account_delete_refusal), or None."""
+    for _, reason in signals.account_delete_refusal.send(sender=User, user=user):
+        if reason:
+            return str(reason)
+    return None
+
+
 @transaction.atomic
 def account_delete(*, user: User) -> None:
     """Delete the account and its server data for good. The apps above
     delete or anonymise what they hold (accounts.signals.account_delete) in
     this same transaction. No session of theirs is left on any device, and
-    no admin log entry about the account (Crest keeps no sign-in records)."""
+    no admin log entry about the account (Crest keeps no sign-in records).
+    AccountDeletionRefused, with nothing changed, when an app refuses."""
+    if reason := account_delete_refusal(user=user):
+        raise AccountDeletionRefused(reason)
     signals.account_delete.send(sender=User, user=user)
     sessions_delete(user=user)
     admin_log_delete(objects=[user])

@@ -19,6 +19,12 @@ account_export = Signal()
 # whole deletion back.
 account_delete = Signal()
 
+# Return None, or a sentence (in the person's language) saying why the
+# account cannot be deleted yet and what to do first. Asked by the page
+# before anything changes, and again by services.account_delete inside its
+# transaction, where a refusal rolls the deletion back.
+account_delete_refusal = Signal()
+
 # Return a list of {"what", "why"}: what the app keeps after the account is
 # deleted, and why. Shown on /me/ and /accounts/deleted/ and in the export.
 account_kept_after_deletion = Signal()

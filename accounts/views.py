@@ -381,8 +381,16 @@ def me_delete(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "accounts/me.html", _me_context(request, delete_form=form), status=400)
     user = request.user
+    if reason := services.account_delete_refusal(user=user):
+        # Nothing changes, and they stay signed in to do what it asks first.
+        form.add_error(None, reason)
+        return render(request, "accounts/me.html", _me_context(request, delete_form=form), status=409)
     logout(request)
-    services.account_delete(user=user)
+    try:
+        services.account_delete(user=user)
+    except services.AccountDeletionRefused as refusal:  # changed in the moment since the question above
+        messages.error(request, str(refusal))
+        return redirect("accounts:login")
     return redirect("accounts:deleted")
 
 

@@ -19,9 +19,15 @@ def account_export(sender, *, user, **kwargs) -> dict:
     return services.patient_data_export(user=user)
 
 
+@receiver(signals.account_delete_refusal, dispatch_uid="clinics.account_delete_refusal")
+def account_delete_refusal(sender, *, user, **kwargs) -> str | None:
+    return services.staff_delete_refusal(user=user)
+
+
 @receiver(signals.account_delete, dispatch_uid="clinics.account_delete")
 def account_delete(sender, *, user, **kwargs) -> None:
     services.patient_data_delete(user=user)
+    services.staff_data_delete(user=user)
 
 
 @receiver(signals.account_kept_after_deletion, dispatch_uid="clinics.account_kept_after_deletion")

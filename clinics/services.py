@@ -612,6 +612,34 @@ def patient_data_delete(*, user: User) -> None:
     audit_record(actor=None, clinic=patient.clinic, action=AuditEvent.Action.ACCOUNT_DELETED, patient=patient)
 
 
+def staff_delete_refusal(*, user: User) -> str | None:
+    """A clinic keeps an admin: its only active admin cannot delete their
+    account, or nobody would be left to manage its staff and read its audit
+    log. (A site administrator can still remove anyone in the Django admin.)"""
+    membership = Membership.objects.select_related("clinic").filter(user=user).first()
+    if membership is None or not membership.is_admin or not user.is_active:
+        return None
+    admins = Membership.objects.filter(clinic=membership.clinic, role=Membership.Role.ADMIN, user__is_active=True)
+    if admins.exclude(user=user).exists():
+        return None
+    return gettext(
+        "You are the only admin of %(clinic)s. Add another admin on the Staff page first, "
+        "so someone can still manage its staff and read its audit log."
+    ) % {"clinic": membership.clinic.name}
+
+
+def staff_data_delete(*, user: User) -> None:
+    """Before a staff member's account is deleted: one line in their clinic's
+    audit log (their membership goes with the account)."""
+    membership = Membership.objects.select_related("clinic").filter(user=user).first()
+    if membership is None:
+        return
+    audit_record(
+        actor=user, clinic=membership.clinic, action=AuditEvent.Action.STAFF_REMOVED,
+        detail=f"{user.username} ({membership.get_role_display()}) deleted their own account",
+    )
+
+
 # --- Stored progress ---------------------------------------------------------
 
 PROGRESS_FIELDS = ("assigned_count", "done_count", "earliest_due_not_done", "last_activity")

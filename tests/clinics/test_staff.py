@@ -17,6 +17,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.mfa import recovery_codes_replace
+from accounts.models import User
 from clinics.models import AuditEvent
 from tests.factories import (
     PASSWORD,
@@ -192,3 +193,35 @@ def test_a_site_superusers_set_password_link_is_never_shown_to_a_clinic_admin(cl
     assert [urlsafe_base64_encode(force_bytes(newcomer.pk)) in link for link in shown] == [True], shown
     assert not any(f"/{urlsafe_base64_encode(force_bytes(root.pk))}/" in link for link in shown)
 
+
+def test_a_clinics_only_admin_cannot_delete_their_account_and_a_staff_deletion_is_in_the_clinics_log(client):
+    """/me/ lets anyone delete their account. A clinic's only active admin
+    once could too, leaving nobody to manage its staff or read its audit
+    log, and a staff member's deletion left no line in that log. Now the
+    only admin is told what to do first (and stays signed in, account
+    whole); anyone else's deletion is a line in the clinic's log."""
+    clinic = make_clinic()
+    admin = make_admin(clinic=clinic, username="only-admin")
+    leaving = make_staff(clinic=clinic, username="leaving")
+    client.force_login(admin)
+    refused = client.post(reverse("accounts:me_delete"), {"confirm": "on"})
+    assert refused.status_code == 409 and "only admin" in refused.content.decode()
+    assert User.objects.filter(pk=admin.pk, membership__clinic=clinic).exists()
+    assert client.get(reverse("clinics:staff")).status_code == 200  # still signed in, still the admin
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.STAFF_REMOVED).exists()
+
+    other = Client()
+    other.force_login(leaving)
+    assert other.post(reverse("accounts:me_delete"), {"confirm": "on"})["Location"] == reverse("accounts:deleted")
+    assert not User.objects.filter(pk=leaving.pk).exists()
+    line = AuditEvent.objects.get(clinic=clinic, action=AuditEvent.Action.STAFF_REMOVED)
+    assert line.actor_username == "leaving" and "deleted their own account" in line.detail
+
+
+def test_an_admin_with_another_admin_beside_them_may_delete_their_account(client):
+    clinic = make_clinic()
+    admin = make_admin(clinic=clinic)
+    make_admin(clinic=clinic)
+    client.force_login(admin)
+    assert client.post(reverse("accounts:me_delete"), {"confirm": "on"})["Location"] == reverse("accounts:deleted")
+    assert not User.objects.filter(pk=admin.pk).exists()

@@ -58,6 +58,9 @@ window.addEventListener("crest:wiped", () => {
 async function send({ now = false, force = false } = {}) {
   if (wiped) return null;
   if (!navigator.onLine && !force) {
+    // Nothing goes now; the worker sends it when the connection is back,
+    // with Crest closed, if the browser has Background Sync.
+    if ((await waitingAccounts()).length) askForBackgroundSync();
     await render();
     return null;
   }

@@ -387,3 +387,29 @@ def test_a_quiz_legend_sits_inside_its_card_on_a_phone(page):
     assert boxes
     for card_top, legend_top, border in boxes:
         assert legend_top >= card_top + border, (card_top, legend_top)
+
+
+SYNC_TAG = "crest-outbox"  # static/js/outbox-send.js
+SYNC_TAGS = "() => navigator.serviceWorker.ready.then((registration) => registration.sync.getTags())"
+
+
+def test_work_done_offline_asks_for_background_sync_to_send_it_with_crest_closed(context, page, server):
+    """Background Sync sends the outbox when the connection comes back, with
+    Crest closed, but only if a page asked for it. Pages asked only after a
+    send that failed: offline (as the phone knows) they sent nothing and
+    asked nothing, so a lesson finished offline waited for the next visit."""
+    name = f"bgsync-{secrets.token_hex(3)}"
+    sign_in(page, name, make_patients(server, name))
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()
+    wait_for_service_worker(page)
+    assert SYNC_TAG not in page.evaluate(SYNC_TAGS)
+
+    context.set_offline(True)
+    finish_lesson(page, "two-forces")
+    expect(sync_status(page)).to_contain_text("1 waiting to send")
+    for _ in range(50):
+        if SYNC_TAG in page.evaluate(SYNC_TAGS):
+            break
+        page.wait_for_timeout(100)
+    assert SYNC_TAG in page.evaluate(SYNC_TAGS)

@@ -181,12 +181,15 @@ export function initLists(root = document) {
     const form = box.querySelector("[data-list-form]");
     const status = box.querySelector("[data-list-status]");
     box.querySelector("[data-list-cancel]").addEventListener("click", () => resetForm(box));
+    let saving = false; // a double tap on Save keeps one item
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      if (saving) return;
       const existing = form.dataset.editing ? JSON.parse(form.dataset.editing) : null;
       const fields = Object.fromEntries(new FormData(form));
       const item = normalizeItem(kind, fields, existing);
       if (!item) return;
+      saving = true;
       try {
         await keep(STORE, item);
         askToKeep();
@@ -195,6 +198,8 @@ export function initLists(root = document) {
       } catch {
         status.textContent = gettext("Could not save on this phone. Your text is still in the box.");
         return;
+      } finally {
+        saving = false;
       }
       await renderAll();
     });

@@ -35,11 +35,15 @@ form?.addEventListener("submit", (event) => {
 });
 
 logButton?.addEventListener("click", async () => {
+  if (logButton.disabled) return; // a double tap adds one entry
+  logButton.disabled = true;
   try {
     await saveEntry({ startedAt: new Date().toISOString(), before: strength });
     saved.textContent = gettext("Added to the craving log on this phone.");
     logButton.hidden = true;
   } catch {
     saved.textContent = gettext("The craving log could not be saved on this phone.");
+  } finally {
+    logButton.disabled = false;
   }
 });

@@ -6,6 +6,7 @@ import { TOOLS, TRIGGER_KINDS } from "./choices.js";
 import { saveEntry } from "./craving-log.js";
 import { uuid } from "./db.js";
 import { gettext, interpolate, LOCALE } from "./i18n.js";
+import { lockStatus, onLockChange } from "./lock-state.js";
 import { queueCraving } from "./outbox-queue.js";
 import { DRAFT_KEY, spaceKey } from "./space.js";
 import { askToKeep } from "./storage.js";
@@ -94,10 +95,33 @@ export function initFlow({ go, wave, onSaved }) {
   function emptyFinish() {
     clearDraft();
     wave.reset();
+    emptyForm();
+  }
+
+  function emptyForm() {
     form?.reset();
     if (usedNote) usedNote.hidden = true;
     showLowMood();
   }
+
+  // The draft's ratings and tool, the only part of a check-in kept before Save.
+  function fillFinish() {
+    const d = draft();
+    if (!form) return;
+    setRadio(form, "before", d?.before ?? null);
+    // The last wave check-in is a good guess for "now"; the person can change it.
+    if (d?.after !== null && d?.after !== undefined) setRadio(form, "after", d.after);
+    form.elements.tool.value = d?.tool || "";
+  }
+
+  // Crest locked (five minutes without use, or on another page): what was
+  // typed for this entry leaves the screen, as the log and the lists do.
+  // The check-in goes on from its draft, which never holds a note.
+  onLockChange(async () => {
+    if ((await lockStatus()) !== "locked") return;
+    emptyForm();
+    fillFinish();
+  });
 
   document.querySelectorAll("[data-discard]").forEach((button) => {
     button.addEventListener("click", () => {
@@ -146,14 +170,7 @@ export function initFlow({ go, wave, onSaved }) {
     noteTool(screen) {
       if (Object.hasOwn(TOOLS, screen) && draft()) updateDraft({ tool: screen });
     },
-    fillFinish() {
-      const d = draft();
-      if (!form) return;
-      setRadio(form, "before", d?.before ?? null);
-      // The last wave check-in is a good guess for "now"; the person can change it.
-      if (d?.after !== null && d?.after !== undefined) setRadio(form, "after", d.after);
-      form.elements.tool.value = d?.tool || "";
-    },
+    fillFinish,
     renderBanner() {
       const d = draft();
       if (!banner) return;

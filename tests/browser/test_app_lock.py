@@ -398,3 +398,28 @@ def test_the_lock_speaks_spanish(page):
     expect(notice.get_by_role("button", name="Quitar el bloqueo y lo que guarda")).to_be_visible()
     page.goto("/es/me/")
     expect(lock_card(page).get_by_role("heading")).to_have_text("Bloquear Crest con un PIN")
+
+
+def test_a_note_being_typed_is_taken_off_the_screen_when_crest_locks(context, page):
+    """Left open in the middle of an entry, Crest locks in place after a few
+    minutes, and the log and lists leave the page. The note being typed on
+    the finish screen stayed there, readable by whoever picked the phone up."""
+    page.goto("/")
+    set_lock(page)
+    page.clock.install()
+    page.goto("/craving/")
+    wait_ready(page)
+    page.get_by_role("button", name="I’m having a craving").click()
+    screen(page, "rate").locator('[data-rate="8"]').click()
+    screen(page, "choose").get_by_role("button", name="Skip: just log it").click()
+    finish = screen(page, "finish")
+    finish.get_by_label("Note").fill(NOTE)
+    finish.get_by_text("What was going on?").click()
+    finish.locator("label.chip", has_text=re.compile(r"^Stressed$")).click()
+
+    page.clock.fast_forward("06:00")
+    expect(finish.get_by_label("Note")).to_have_value("", timeout=15_000)
+    assert finish.locator("label.chip:has(input:checked)", has_text="Stressed").count() == 0
+    # The check-in goes on: its rating is its draft's (no note is ever there).
+    expect(finish.locator('input[name="before"][value="8"]')).to_be_checked()
+    assert page.js_errors == []

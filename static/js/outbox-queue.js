@@ -177,6 +177,16 @@ async function recordLesson(who, slug, { doneAt, score, total } = {}) {
   return enqueue(lessonFields(slug, { ...lesson, doneAt: doneAt || new Date().toISOString() }), who);
 }
 
+// Done on this phone but never queued for the signed-in account, which
+// shares lessons: done signed out and kept with the account (never sent by
+// itself), or the page left before the outbox had it. lesson.js offers to
+// tell the clinic.
+export async function lessonUntold(slug) {
+  const who = await signedInWho();
+  if (!who || (await sharingOf(who.account))?.lessons === false) return false;
+  return !(await accountRecord(who.account)).lessons[slug]?.doneAt;
+}
+
 // A craving log entry, summarised, if the account shares craving summaries;
 // its note only if they share notes too. The entry's own id is the item's.
 export async function queueCraving(entry) {

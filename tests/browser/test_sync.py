@@ -270,6 +270,43 @@ def test_a_lesson_finished_before_signing_in_is_not_sent_for_whoever_signs_in(co
     assert on_server(server, name)[name]["lessons"] == {}
 
 
+
+def test_a_lesson_kept_from_before_signing_in_goes_to_the_clinic_when_the_person_says_so(context, page, server):
+    """Done signed out, then kept with the account: not sent by itself (the
+    test above). The lesson page then offered nothing: "Done ✓" cannot be
+    pressed again, so the clinic saw an assigned lesson the person had read
+    as overdue for good. One tap on "Tell my clinic I did this" sends it,
+    with its check score."""
+    name = f"tell-{secrets.token_hex(3)}"
+    password = make_patients(server, name)
+    page.goto("/accounts/login/")
+    wait_for_service_worker(page)
+    total = finish_lesson(page, "two-forces")
+    tell = page.get_by_role("button", name="Tell my clinic I did this")
+    expect(tell).to_be_hidden()  # nobody signed in: no clinic to tell
+    sign_in(page, name, password)
+    page.goto("/")
+    page.locator('[data-assigned-lesson="two-forces"]').wait_for()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Keep it with my account").click()
+    page.goto("/lessons/two-forces/")
+    expect(page.locator("[data-mark-done]")).to_have_text("Done ✓")
+    expect(tell).to_be_visible()
+    assert on_server(server, name)[name]["lessons"] == {}
+
+    tell.click()
+    expect(tell).to_be_hidden()
+    for _ in range(50):
+        if on_server(server, name)[name]["lessons"]:
+            break
+        page.wait_for_timeout(200)
+    assert on_server(server, name)[name]["lessons"] == {"two-forces": [total, total]}
+    page.reload()
+    expect(page.locator("[data-mark-done]")).to_have_text("Done ✓")
+    expect(tell).to_be_hidden()
+    assert page.js_errors == []
+
+
 def test_anonymous_use_sends_nothing(context, page, server):
     requests: list[str] = []
     context.on("request", lambda request: requests.append(request.url) if "/api/" in request.url else None)

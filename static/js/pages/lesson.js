@@ -2,7 +2,7 @@
 // All of it works offline: answers and explanations are in the page. For a
 // signed-in patient, a finished lesson (with its check score) goes into the
 // outbox for their clinic (outbox-queue.js), which sync.js sends.
-import { queueLesson } from "../outbox-queue.js";
+import { lessonUntold, queueLesson } from "../outbox-queue.js";
 import { lessonProgress, markDone, renderProgress, saveQuizResult } from "../progress.js";
 import { spaceReady } from "../space.js";
 import { askToKeep } from "../storage.js";
@@ -99,8 +99,26 @@ function showDone() {
   document.querySelectorAll("[data-lesson-page] [data-lesson-status]").forEach((el) => { el.textContent = gettext("Done"); });
 }
 
+// Done here but never told to the clinic of the account signed in (see
+// outbox-queue.js's lessonUntold): "Done ✓" cannot be pressed again, so
+// this button is the person's way to tell them. Never done by itself:
+// what was done signed out is not sent unless the person says so.
+const tellButton = document.querySelector("[data-tell-clinic]");
+async function offerToTell() {
+  if (tellButton && slug) tellButton.hidden = !(lessonProgress(slug).doneAt && (await lessonUntold(slug)));
+}
+
 await spaceReady();
 if (slug && lessonProgress(slug).doneAt) showDone();
+offerToTell();
+
+tellButton?.addEventListener("click", async () => {
+  const { doneAt, score, total } = lessonProgress(slug);
+  tellButton.hidden = true;
+  tellClinic({ doneAt, score, total });
+  await queued;
+  doneMessage.textContent = gettext("It goes to your clinic with the day you did it.");
+});
 
 doneButton?.addEventListener("click", async () => {
   if (markDone(slug)) {

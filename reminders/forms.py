@@ -4,6 +4,7 @@ one answer lists them all; messages are safe to show."""
 
 import base64
 import binascii
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -43,8 +44,13 @@ class SubscriptionInput:
     replaces: str | None = None
 
 
+# base64url's alphabet, padding optional: Python's decoder drops anything
+# else without a word, and the string as sent is what is stored.
+B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
 def _b64url(value: object) -> bytes | None:
-    if not isinstance(value, str) or not value or len(value) > 200:
+    if not isinstance(value, str) or len(value) > 200 or not B64URL.fullmatch(value):
         return None
     try:
         return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
@@ -120,7 +126,7 @@ def _common(data: dict, errors: list[str]) -> dict:
         errors.append(str(refused))
     out["time_zone"] = _time_zone(data.get("time_zone"), errors)
     language = data.get("language")
-    if language is not None and language not in dict(settings.LANGUAGES):
+    if language is not None and (not isinstance(language, str) or language not in dict(settings.LANGUAGES)):
         errors.append(f"language must be one of {[code for code, _ in settings.LANGUAGES]}.")
     out["language"] = language
     return out

@@ -143,6 +143,8 @@ def test_the_major_push_services_are_accepted(client, keyed, endpoint):
         {"time_zone": "Mars/Olympus"},
         {"time_zone": "../../etc/passwd"},
         {"language": "fr"},
+        {"language": []},  # a list or an object is no language (and no dict key): once a 500
+        {"language": {"es": 1}},
         {"reminders": {"checkin": "25:00"}},
         {"reminders": {"checkin": "7:30"}},
         {"reminders": {"weekly": {"day": 7, "time": "19:00"}}},
@@ -158,6 +160,28 @@ def test_bad_input_is_a_400_listing_the_problem(client, keyed, change):
     assert response.status_code == 400
     assert response.json()["error"]
     assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_keys_with_characters_outside_base64url_are_a_400_not_stored_as_sent(client, keyed):
+    """Lenient decoding dropped the characters outside the alphabet, and the
+    string as sent was stored: 87 good characters and 100 dots passed every
+    check and overflowed the column (a 500 on PostgreSQL)."""
+    body = subscription()
+    body["keys"] = {"p256dh": body["keys"]["p256dh"] + "." * 100, "auth": body["keys"]["auth"]}
+    assert send(client, "POST", body).status_code == 400
+    body = subscription()
+    body["keys"] = {"p256dh": body["keys"]["p256dh"], "auth": "!" + body["keys"]["auth"]}
+    assert send(client, "POST", body).status_code == 400
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", [[], {"es": 1}])
+def test_a_refresh_with_a_language_that_is_no_string_is_a_400(client, keyed, language):
+    send(client, "POST", body := subscription())
+    response = send(client, "PATCH", {"endpoint": body["endpoint"], "time_zone": "UTC", "language": language})
+    assert response.status_code == 400 and response.json()["error"]
 
 
 @pytest.mark.django_db

@@ -210,13 +210,18 @@ def _after_quiet(due: datetime, subscription: Subscription) -> datetime | None:
 
 def occurrences_due(subscription: Subscription, *, now: datetime, lesson_due_dates: set[date]) -> list[Occurrence]:
     """The occurrences of this subscription that may be sent at `now`: their
-    time (moved past quiet hours) has come, and they are still useful.
+    time (moved past quiet hours) has come, they are still useful, and it is
+    not quiet hours now.
     `lesson_due_dates`: the due dates of the person's assigned lessons that
     are neither done nor withdrawn. Times are the phone's local time in its
     time zone now (a phone that moves keeps its clock times)."""
     zone = _zone(subscription.time_zone)
     today = now.astimezone(zone).date()
     found = []
+    # Nothing goes while it is quiet hours now, whenever it was due: a late
+    # run, or a retry after a push service's Retry-After, must not wake them.
+    if in_quiet_hours(now.astimezone(zone).time(), subscription.quiet_start, subscription.quiet_end):
+        return found
 
     def consider(kind: str, day: date, at: time) -> None:
         due = datetime.combine(day, at, tzinfo=zone)

@@ -66,6 +66,17 @@ def test_inside_quiet_hours_a_reminder_waits_for_their_end_or_is_skipped():
     assert kinds(skipping, utc("2026-05-04T23:30")) == []
 
 
+def test_nothing_goes_during_quiet_hours_even_a_late_one_due_before_them():
+    """A check-in due at 21:30 and still useful until 00:30 once went at
+    23:15 if the run came late (a server down, a retry after a push
+    service's Retry-After): quiet hours are judged when it goes, too."""
+    for mode in Subscription.Quiet.values:
+        s = sub(checkin_time=time(21, 30), quiet=mode)  # quiet hours 22:00–08:00 (the default)
+        assert kinds(s, utc("2026-05-04T21:45")) == [(Kind.CHECKIN, utc("2026-05-04T21:30"))]
+        assert kinds(s, utc("2026-05-04T23:15")) == [], mode
+        assert kinds(s, utc("2026-05-05T08:00")) == [], mode  # past its usefulness by then
+
+
 def test_changed_quiet_hours_are_honoured():
     s = sub(checkin_time=time(23, 30), quiet_start=time(0, 0), quiet_end=time(6, 0))
     assert kinds(s, utc("2026-05-04T23:30")) == [(Kind.CHECKIN, utc("2026-05-04T23:30"))]

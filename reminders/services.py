@@ -18,6 +18,7 @@ import logging
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from django.conf import settings
 from django.db import models, transaction
@@ -60,6 +61,11 @@ LOOK_BACK_DAYS = 2
 KEEP_ROWS = timedelta(days=4)
 MAX_ATTEMPTS = 3
 CLAIM_BATCH = 200
+# A run sends for this long at most, plus the one send under way (15 s at
+# most, push.py's timeouts): deploy/systemd/crest-reminders.service stops a
+# run at 50 s, and what a stopped run had claimed would stay "sending" for
+# good. What it has not sent by then goes back for the next minute's run.
+RUN_SECONDS = 30
 
 
 # --- The phone's subscription ------------------------------------------------------
@@ -441,16 +447,27 @@ def _send_one(reminder: Reminder, *, now: datetime, key, session, report: SendRe
         report.failed += 1
 
 
-def reminders_send_due(*, now: datetime | None = None) -> SendReport:
-    """Plan, claim and send every reminder due at `now` (default: now).
-    Each occurrence is sent at most once, however many runs overlap."""
+def reminders_send_due(*, now: datetime | None = None, seconds: float = RUN_SECONDS) -> SendReport:
+    """Plan, claim and send every reminder due at `now` (default: now), for
+    `seconds` at most (at least one send). Each occurrence is sent at most
+    once, however many runs overlap."""
     now = now or timezone.now()
+    started = monotonic()
     key = push.vapid_key()
     report = SendReport(planned=reminders_plan(now=now))
     with push.NoRedirectSession() as session:
         while ids := _claim(now):
             for reminder in Reminder.objects.filter(pk__in=ids).select_related("subscription").order_by("pk"):
                 _send_one(reminder, now=now, key=key, session=session, report=report)
+                if monotonic() - started >= seconds:
+                    break
+            else:
+                continue
+            # Out of time: what this run claimed and did not send goes back.
+            Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENDING).update(
+                status=Reminder.Status.PENDING, attempts=F("attempts") - 1
+            )
+            break
     report.expired = Reminder.objects.filter(status=Reminder.Status.PENDING, useful_until__lte=now).update(
         status=Reminder.Status.EXPIRED
     )

@@ -294,3 +294,29 @@ def test_servers_running_the_command_at_once_send_each_occurrence_once(pushes, v
         assert [run.returncode for run in runs] == [0] * 4, outputs
     assert sorted(len(pushes.for_path(name)) for name in names) == [1] * 20
     assert Reminder.objects.filter(status=Reminder.Status.SENT).count() == 20
+
+
+@pytest.mark.django_db
+def test_a_run_out_of_time_hands_back_what_it_did_not_send(pushes, monkeypatch):
+    """deploy/systemd/crest-reminders.service stops a run after 50 s. A run
+    claimed 200 reminders at once, and one slow push service (up to 15 s a
+    send) could keep it past that: what it had claimed stayed "sending" for
+    good, never sent. A run now stops sending when its time is up and hands
+    the rest back, and the next run sends them."""
+    for name in ("a", "b", "c"):
+        subscribe(pushes, name)
+    sends = []
+    real_send = push.push_send
+
+    def slow_send(**kwargs):
+        sends.append(kwargs["endpoint"])
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(push, "push_send", slow_send)
+    report = reminders_send_due(now=MORNING, seconds=0)  # out of time after the first send
+    assert report.sent == 1 and len(sends) == 1
+    assert sorted(Reminder.objects.values_list("status", flat=True)) == [
+        Reminder.Status.PENDING, Reminder.Status.PENDING, Reminder.Status.SENT,
+    ]
+    assert reminders_send_due(now=MORNING + timedelta(minutes=1)).sent == 2
+    assert set(Reminder.objects.values_list("status", flat=True)) == {Reminder.Status.SENT}

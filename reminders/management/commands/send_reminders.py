@@ -1,5 +1,5 @@
 """Send every reminder due now (or at --now), each occurrence once. Run it
-every minute, on one server or many (deploy/crest-reminders.timer, or the
+every minute, on one server or many (deploy/systemd/crest-reminders.timer, or the
 cron line in docs/reminders.md); `make run` runs it with --every 60 beside
 the development server."""
 

@@ -173,6 +173,7 @@ def sessions_end_all(*, user: User) -> None:
     auth hash, so every existing session fails its check on its next request."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
+    signals.sessions_ended.send(sender=User, user=user)
 
 
 # What accounts itself keeps after an account is deleted (the apps above add

@@ -57,6 +57,12 @@ class SecurityEvent(models.TextChoices):
 # record, and where.
 security_event = Signal()
 
+# Every session of an account has just ended (services.sessions_end_all: "sign
+# out everywhere", a deactivation, a sign-in reset), sent with `user=`. Not a
+# sign-out of this device (Django's user_logged_out): nothing may count on
+# the phones of that account being the person's any more.
+sessions_ended = Signal()
+
 # A staff member has just signed in all the way (password and second factor):
 # sent with `user=` and `request=` (clinics tells admins what changed since).
 signed_in_fully = Signal()

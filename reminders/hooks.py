@@ -1,6 +1,7 @@
 """Every way out of reminders that is not a tap on "Reminders" removes the
 subscription on the server at once: signing out (on this phone, or
-everywhere), deleting the account. Connected by RemindersConfig.ready().
+everywhere), every session ended by someone else (a deactivation, a sign-in
+reset), deleting the account. Connected by RemindersConfig.ready().
 (Turning reminders off, "remove Crest's data from this phone" and a push
 service's 404/410 are in views.py, static/js/push.js and services.py.)"""
 
@@ -20,6 +21,13 @@ def signed_out(sender, *, request, user, **kwargs) -> None:
     # now uses. The phone itself forgets its subscription (reminders-keep.js).
     if user is not None:
         services.subscriptions_delete_for(user=user)
+
+
+@receiver(signals.sessions_ended, dispatch_uid="reminders.sessions_ended")
+def sessions_ended(sender, *, user, **kwargs) -> None:
+    # Signed out everywhere, deactivated, or a sign-in reset: no phone of
+    # theirs is known to be theirs any more, whoever holds it now.
+    services.subscriptions_delete_for(user=user)
 
 
 @receiver(signals.account_delete, dispatch_uid="reminders.account_delete")

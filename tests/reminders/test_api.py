@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import sessions_end_all
 from reminders.models import Subscription
 from tests.factories import make_patient, make_user
 
@@ -261,6 +262,19 @@ def test_signing_out_everywhere_removes_them(client, keyed):
     client.force_login(patient.user)
     send(client, "POST", subscription())
     client.post(reverse("accounts:me_sign_out_everywhere"))
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_way_an_accounts_sessions_all_end_removes_its_subscriptions(client, keyed):
+    """A clinic admin deactivating a staff member, or resetting their sign-in,
+    ends every session of theirs without a sign-out (no user_logged_out):
+    their phones went on getting check-ins. Every end of all sessions
+    (accounts.services.sessions_end_all) now removes them."""
+    staff = make_user()
+    client.force_login(staff)
+    send(client, "POST", subscription())
+    sessions_end_all(user=staff)
     assert not Subscription.objects.exists()
 
 

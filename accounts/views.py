@@ -174,8 +174,11 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
         # member's first password. A staff account that has a password never
         # gets it reset by link: a link skips the old password, and staff
         # accounts open every patient of a clinic. Such a link "no longer works".
+        # Nor does a deactivated account's (the token does not cover it).
         user = super().get_user(uidb64)
-        if user is not None and services.is_staff_account(user) and user.has_usable_password():
+        if user is None or not user.is_active:
+            return None
+        if services.is_staff_account(user) and user.has_usable_password():
             return None
         return user
 

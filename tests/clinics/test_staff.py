@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.mfa import recovery_codes_replace
 from accounts.models import User
+from accounts.services import set_password_path
 from clinics.models import AuditEvent
 from tests.factories import (
     PASSWORD,
@@ -225,3 +226,23 @@ def test_an_admin_with_another_admin_beside_them_may_delete_their_account(client
     client.force_login(admin)
     assert client.post(reverse("accounts:me_delete"), {"confirm": "on"})["Location"] == reverse("accounts:deleted")
     assert not User.objects.filter(pk=admin.pk).exists()
+
+
+def test_a_set_password_link_stops_working_when_its_staff_member_is_deactivated(client):
+    """A new clinician's link (valid a day) once still set their password
+    after an admin deactivated them, signed them in and was audited as a
+    sign-in: the token does not cover whether the account is active."""
+    clinic = make_clinic()
+    newcomer = make_staff(clinic=clinic, username="not-starting")
+    newcomer.set_unusable_password()
+    newcomer.save()
+    link = set_password_path(user=newcomer)
+    client.force_login(make_admin(clinic=clinic))
+    client.post(deactivate_url(newcomer))
+    visitor = DjangoClient()
+    page = visitor.get(link, follow=True)
+    assert "no longer works" in page.content.decode()
+    visitor.post(page.redirect_chain[-1][0] if page.redirect_chain else link,
+                 {"new_password1": "a long new passphrase 42", "new_password2": "a long new passphrase 42"})
+    newcomer.refresh_from_db()
+    assert not newcomer.has_usable_password()

@@ -194,8 +194,10 @@ KEPT_AFTER_DELETION = [
 
 
 def account_kept_after_deletion(*, user: User) -> list[dict]:
-    """What stays on the server after this account is deleted, and why."""
-    kept = list(KEPT_AFTER_DELETION)
+    """What stays on the server after this account is deleted, and why.
+    Staff: their sign-ins are audit lines (the apps above say so), so "none"
+    is not theirs to read."""
+    kept = [] if is_staff_account(user) else list(KEPT_AFTER_DELETION)
     for _, lines in signals.account_kept_after_deletion.send(sender=User, user=user):
         kept.extend(lines or [])
     return kept
@@ -212,12 +214,10 @@ def account_export(*, user: User) -> dict:
             "last_login": user.last_login.isoformat() if user.last_login else None,
         },
     }
-    kept = list(KEPT_AFTER_DELETION)
     for _, part in signals.account_export.send(sender=User, user=user):
-        part = dict(part or {})
-        kept.extend(part.pop("kept_after_deletion", []))
-        data.update(part)
-    data["kept_after_deletion"] = kept
+        data.update(part or {})
+    # The same list /me/ shows, from the same place.
+    data["kept_after_deletion"] = account_kept_after_deletion(user=user)
     return data
 
 

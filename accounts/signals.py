@@ -9,9 +9,8 @@ from django.db import models
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
-# Return a dict merged into the person's "my data" export. A key
-# "kept_after_deletion" (a list of {"what", "why"}) is added to the export's
-# own list rather than replacing it.
+# Return a dict merged into the person's "my data" export. (What is kept
+# after deletion goes into it from account_kept_after_deletion below.)
 account_export = Signal()
 
 # Delete, or strip the person from, what the app holds. Sent inside the

@@ -580,12 +580,28 @@ def patient_data_export(*, user: User) -> dict:
             }
             for e in AuditEvent.objects.filter(patient=patient)
         ],
-        "kept_after_deletion": list(KEPT_AFTER_DELETION),
     }
 
 
+# What a staff member's deletion leaves: their lines in the audit log.
+STAFF_KEPT_AFTER_DELETION = [
+    {
+        "what": gettext_lazy("Your sign-ins and what you did, in your clinic’s audit log"),
+        "why": gettext_lazy(
+            "Staff sign-ins (with the address they came from), wrong passwords and codes, and each patient record "
+            "opened stay in the clinic’s audit log under your username, so the clinic can always show who saw "
+            "what. Audit lines are never changed or deleted."
+        ),
+    },
+]
+
+
 def patient_kept_after_deletion(*, user: User) -> list[dict]:
-    return list(KEPT_AFTER_DELETION) if Patient.objects.filter(user=user).exists() else []
+    if Patient.objects.filter(user=user).exists():
+        return list(KEPT_AFTER_DELETION)
+    if Membership.objects.filter(user=user).exists():
+        return list(STAFF_KEPT_AFTER_DELETION)
+    return []
 
 
 @transaction.atomic

@@ -95,7 +95,21 @@ def test_me_page_and_export_say_what_is_kept_after_deletion_and_why(client):
     assert any("audit log" in line["what"] for line in kept)
     assert any("sign-in" in line["what"].lower() for line in kept)
     deleted_page = client.get(reverse("accounts:deleted")).content.decode()
-    assert "audit log" in deleted_page and "no record of sign-ins" in deleted_page
+    assert "audit log" in deleted_page and "no record of patients’ sign-ins" in deleted_page
+
+
+def test_staff_are_told_their_sign_ins_stay_in_the_clinics_audit_log(client):
+    """Staff sign-ins, wrong passwords and codes are audit lines under their
+    username, kept for good. /me/ and the export once told staff, as they
+    tell patients, that Crest keeps no record of their sign-ins."""
+    staff = make_staff(username="dr-kept")
+    client.force_login(staff)
+    page = client.get(reverse("accounts:me")).content.decode()
+    kept = json.loads(client.get(reverse("accounts:me_export")).content)["kept_after_deletion"]
+    assert not any(line["what"] == "Sign-in records: none" for line in kept), kept
+    [line] = [line for line in kept if "sign-ins" in line["what"].lower()]
+    assert "audit log" in line["what"] and "username" in line["why"]
+    assert line["what"] in page and "Sign-in records: none" not in page
 
 
 @pytest.mark.django_db(transaction=True)

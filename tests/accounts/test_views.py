@@ -160,3 +160,19 @@ def test_set_password_link_with_a_bad_token_says_it_no_longer_works(client):
     url = reverse("accounts:set_password", args=[urlsafe_base64_encode(force_bytes(user.pk)), "bad-token"])
     response = client.get(url)
     assert response.status_code == 200 and "no longer works" in response.content.decode()
+
+
+def test_the_django_admins_own_password_change_goes_to_crests(admin_client, admin_user):
+    """The admin's password-change page checks the old password itself, with
+    no throttle and no audit line (Crest's /accounts/password/ has both):
+    a session left open could guess a superuser's password there. It now
+    leads to Crest's page and checks nothing."""
+    target = reverse("accounts:password_change")
+    assert admin_client.get("/admin/password_change/")["Location"] == target
+    new = "a long new passphrase 42"
+    response = admin_client.post(
+        "/admin/password_change/", {"old_password": "a guess", "new_password1": new, "new_password2": new}
+    )
+    assert response.status_code in (301, 302, 307, 308) and response["Location"] == target
+    admin_user.refresh_from_db()
+    assert not admin_user.check_password(new)

@@ -93,6 +93,18 @@ def subscription_save(*, user: User | None, data: SubscriptionInput, language: s
             for name, value in values.items():
                 setattr(subscription, name, value)
             subscription.save()
+        # What is already due as the person says yes (or changes the times)
+        # is not sent: a check-in time of an hour ago waits for tomorrow, and
+        # turning reminders off and on again does not repeat this morning's.
+        # (Planning looks back for occurrences a late run missed.)
+        Reminder.objects.bulk_create(
+            [
+                Reminder(subscription=subscription, kind=o.kind, due_at=o.due_at, send_at=o.send_at,
+                         useful_until=o.useful_until, status=Reminder.Status.SKIPPED)
+                for o in _plan([subscription], timezone.now())[subscription.pk]
+            ],
+            ignore_conflicts=True,
+        )
     return subscription, created
 
 

@@ -2,13 +2,16 @@
 sync API's rules (CSRF, JSON errors, 4xx for bad input)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.services import sessions_end_all
-from reminders.models import Subscription
+from reminders.models import Reminder, Subscription
+from reminders.services import reminders_plan
 from tests.factories import make_patient, make_user
 
 from .push_service import Phone
@@ -263,6 +266,20 @@ def test_signing_out_everywhere_removes_them(client, keyed):
     send(client, "POST", subscription())
     client.post(reverse("accounts:me_sign_out_everywhere"))
     assert not Subscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_what_is_already_due_when_reminders_are_turned_on_is_not_sent(client, keyed):
+    """A check-in time an hour ago, chosen now (or reminders turned off and
+    on again, which makes a new subscription): planning looks three hours
+    back for missed check-ins, and once sent "Time for your check-in" at
+    once, or a second time the same morning."""
+    now = timezone.now()
+    an_hour_ago = (now - timedelta(hours=1)).strftime("%H:%M")
+    reminders = {"checkin": an_hour_ago, "quiet": {"start": "03:00", "end": "03:00", "mode": "wait"}}  # none
+    assert send(client, "POST", subscription(time_zone="UTC", reminders=reminders)).status_code == 201
+    reminders_plan(now=now)
+    assert list(Reminder.objects.values_list("kind", "status")) == [(Reminder.Kind.CHECKIN, Reminder.Status.SKIPPED)]
 
 
 @pytest.mark.django_db

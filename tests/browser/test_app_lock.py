@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from devtools.browser import PHONE, wait_for_service_worker
 
 from .test_clinic_story import sign_in
-from .test_craving import add_reason, log_craving, screen, wait_ready
+from .test_craving import add_reason, log_craving, open_finish, screen, wait_ready
 from .test_sync import make_patients, on_server, sync_status, with_db
 
 pytestmark = pytest.mark.browser
@@ -407,12 +407,7 @@ def test_a_note_being_typed_is_taken_off_the_screen_when_crest_locks(context, pa
     page.goto("/")
     set_lock(page)
     page.clock.install()
-    page.goto("/craving/")
-    wait_ready(page)
-    page.get_by_role("button", name="I’m having a craving").click()
-    screen(page, "rate").locator('[data-rate="8"]').click()
-    screen(page, "choose").get_by_role("button", name="Skip: just log it").click()
-    finish = screen(page, "finish")
+    finish = open_finish(page)
     finish.get_by_label("Note").fill(NOTE)
     finish.get_by_text("What was going on?").click()
     finish.locator("label.chip", has_text=re.compile(r"^Stressed$")).click()

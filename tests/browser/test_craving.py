@@ -437,17 +437,22 @@ def test_a_check_in_in_progress_survives_a_reload_and_can_be_discarded(page):
     assert stored_entries(page) == []
 
 
+def open_finish(page, before: int = 8):
+    """A check-in straight to its last screen: rated, no tool."""
+    page.goto("/craving/")
+    wait_ready(page)
+    page.get_by_role("button", name="I’m having a craving").click()
+    screen(page, "rate").locator(f'[data-rate="{before}"]').click()
+    screen(page, "choose").get_by_role("button", name="Skip: just log it").click()
+    return screen(page, "finish")
+
+
 def test_dont_save_forgets_what_was_typed_and_the_next_entry_starts_empty(page):
     """"Don't save" once left the note, the outcome and the ticked triggers
     in the finish form (only a Save emptied it), and the next check-in in
     the same open page saved them with it: a note the person had thrown
     away, shared with their clinic if they share notes."""
-    page.goto("/craving/")
-    wait_ready(page)
-    page.get_by_role("button", name="I’m having a craving").click()
-    screen(page, "rate").locator('[data-rate="8"]').click()
-    screen(page, "choose").get_by_role("button", name="Skip: just log it").click()
-    finish = screen(page, "finish")
+    finish = open_finish(page)
     finish.locator('label.scale-choice:has(input[name="after"][value="6"])').click()
     finish.locator("label.chip", has_text=re.compile(r"^It eased$")).click()
     finish.get_by_text("What was going on?").click()

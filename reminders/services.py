@@ -467,19 +467,19 @@ def reminders_send_due(*, now: datetime | None = None, seconds: float = RUN_SECO
     started = monotonic()
     key = push.vapid_key()
     report = SendReport(planned=reminders_plan(now=now))
+    out_of_time = False
     with push.NoRedirectSession() as session:
-        while ids := _claim(now):
+        while not out_of_time and (ids := _claim(now)):
             for reminder in Reminder.objects.filter(pk__in=ids).select_related("subscription").order_by("pk"):
                 _send_one(reminder, now=now, key=key, session=session, report=report)
-                if monotonic() - started >= seconds:
+                out_of_time = monotonic() - started >= seconds
+                if out_of_time:
                     break
-            else:
-                continue
-            # Out of time: what this run claimed and did not send goes back.
-            Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENDING).update(
-                status=Reminder.Status.PENDING, attempts=F("attempts") - 1
-            )
-            break
+    if out_of_time:
+        # What this run claimed and did not send goes back for the next run.
+        Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENDING).update(
+            status=Reminder.Status.PENDING, attempts=F("attempts") - 1
+        )
     report.expired = Reminder.objects.filter(status=Reminder.Status.PENDING, useful_until__lte=now).update(
         status=Reminder.Status.EXPIRED
     )

@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -43,6 +43,38 @@ def test_dashboard_shows_counts_per_patient(client):
     assert re.search(r"data-assigned>2<", row)
     assert re.search(r"data-done>1<", row)
     assert re.search(r"data-overdue>1<", row)
+
+
+def test_dashboard_rows_escape_labels_and_show_each_kind_of_cell(client):
+    """The rows are built in Python (clinics.tables), not by the template
+    engine: what it escaped and formatted is checked here."""
+    clinic = make_clinic(time_zone="America/New_York")
+    client.force_login(make_staff(clinic=clinic))
+    marked = make_patient(clinic=clinic, label='<b>A&"1')
+    Patient.objects.filter(pk=marked.pk).update(  # 02:30 in UTC is the evening before in New York
+        last_activity=datetime(2026, 3, 10, 2, 30, tzinfo=UTC)
+    )
+    private = make_patient(clinic=clinic, label="B-2", shares_progress=False)
+    make_assignment(patient=private, lesson=course_lesson(0), due_date=timezone.localdate() - timedelta(days=1))
+
+    body = client.get(reverse("clinics:dashboard")).content.decode()
+    assert "<b>" not in body
+    row = re.search(r'<tr data-patient-row="&lt;b&gt;A&amp;&quot;1">(.*?)</tr>', body, re.S)[1]
+    link = reverse("clinics:patient_detail", args=[marked.pk])
+    assert f'<a href="{link}">&lt;b&gt;A&amp;&quot;1</a>' in row
+    assert f'value="{marked.pk}" id="select-{marked.pk}"' in row
+    assert '<time datetime="2026-03-10T02:30:00+00:00">9 Mar 2026</time>' in row
+    assert re.search(r'class="num" data-label="Overdue" data-overdue>0<', row)
+    row = re.search(r'<tr data-patient-row="B-2">(.*?)</tr>', body, re.S)[1]
+    assert re.search(r"data-assigned>1<", row)
+    assert '<td class="num muted" data-done colspan="2">Not shared</td>' in row
+    assert "data-overdue" not in row
+    assert '<span class="muted">None yet</span>' in row
+
+    spanish = client.get("/es" + reverse("clinics:dashboard")).content.decode()
+    row = re.search(r'<tr data-patient-row="B-2">(.*?)</tr>', spanish, re.S)[1]
+    assert "No compartido" in row and "Ninguna todavía" in row
+    assert f'href="/es/clinic/patients/{private.pk}/"' in row
 
 
 def test_dashboard_filters_and_search(client):

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -171,6 +172,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "patient": patient,
             "assignments": assignments,
+            "rows": tables.assignment_rows(assignments, csrf_token=get_token(request)),
             "other_progress": other_progress,
             "cravings": cravings,
         },

@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.services import account_public_id
 from clinics.models import Assignment, AuditEvent, Invite, LessonProgress, Patient
@@ -131,6 +132,52 @@ def test_patient_page_shows_completion_date_and_score_and_is_audited(client):
     assert f'data-other="{unassigned.slug}"' in body
     event = AuditEvent.objects.get(action=AuditEvent.Action.PATIENT_VIEWED)
     assert (event.actor, event.patient, event.clinic) == (clinician, patient, clinic)
+
+
+def test_patient_page_rows_escape_notes_and_show_each_status(client):
+    """The assignment rows are built in Python (clinics.tables), not by the
+    template engine: what it escaped and formatted is checked here."""
+    clinic = make_clinic(time_zone="America/New_York")
+    client.force_login(make_staff(clinic=clinic))
+    patient = make_patient(clinic=clinic)
+    evening = datetime(2026, 3, 10, 2, 30, tzinfo=UTC)  # the evening of 9 March in New York
+    done = make_assignment(patient=patient, lesson=course_lesson(0), note='<i>slow</i> & "calm"')
+    LessonProgress.objects.create(patient=patient, lesson=course_lesson(0), completed_at=evening, score=2, total=3)
+    withdrawn = make_assignment(patient=patient, lesson=course_lesson(1), withdrawn_at=evening)
+    today = make_assignment(patient=patient, lesson=course_lesson(2), due_date=clinic.today())
+
+    page = patient.get_absolute_url()
+    body = client.get(page).content.decode()
+    assert "<i>" not in body
+
+    def row(assignment: Assignment, html: str = body) -> str:
+        return re.search(rf'<tr data-assignment="{assignment.lesson.slug}"([^>]*)>(.*?)</tr>', html, re.S).group(1, 2)
+
+    attributes, cells = row(done)
+    assert attributes == ""
+    assert '<span class="note">Note: &lt;i&gt;slow&lt;/i&gt; &amp; &quot;calm&quot;</span>' in cells
+    assert 'data-status="done">Done 9 Mar 2026<' in cells and "data-score>2 of 3<" in cells
+    attributes, cells = row(withdrawn)
+    assert attributes == ' class="is-withdrawn"'
+    assert 'data-status="withdrawn">Withdrawn 9 Mar<' in cells and "<form" not in cells
+    _, cells = row(today)
+    title = course_lesson(2).title
+    assert 'data-status="due_today"><strong>Due today</strong><' in cells
+    assert f'<label for="due-{today.pk}" class="visually-hidden">New due date for {title}</label>' in cells
+    assert f'name="due_date" value="{clinic.today().isoformat()}" required>' in cells
+    assert cells.count('<input type="hidden" name="csrfmiddlewaretoken" value="') == 2
+    assert f'action="{reverse("clinics:assignment_withdraw", args=[today.pk])}"' in cells
+
+    spanish = client.get("/es" + page).content.decode()
+    _, cells = row(today, spanish)
+    with translation.override("es"):
+        assert gettext("Change date") in cells and gettext("Due today") in cells
+    assert f'action="/es/clinic/assignments/{today.pk}/due/"' in cells
+
+    Patient.objects.filter(pk=patient.pk).update(shares_progress=False)
+    _, cells = row(done, client.get(page).content.decode())
+    assert 'data-status="not_shared"><span class="muted">Not shared</span>' in cells
+    assert "2 of 3" not in cells and "data-score><span class=\"muted\">—</span>" in cells
 
 
 def test_assign_one_step_to_several_patients_with_several_lessons(client):

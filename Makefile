@@ -112,6 +112,7 @@ serve: export DJANGO_DEBUG = 0
 serve: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py check --deploy --fail-level ERROR
 	$(BIN)/gunicorn -c ops/gunicorn.conf.py project.wsgi --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 
 bench: $(STAMP) browser wrk messages

@@ -635,6 +635,10 @@ def staff_delete_refusal(*, user: User) -> str | None:
     membership = Membership.objects.select_related("clinic").filter(user=user).first()
     if membership is None or not membership.is_admin or not user.is_active:
         return None
+    if transaction.get_connection().in_atomic_block:
+        # Asked inside the deletion's transaction: two admins deleting at once
+        # take turns on the clinic's row, and the second then sees the first gone.
+        Clinic.objects.select_for_update().filter(pk=membership.clinic_id).first()
     admins = Membership.objects.filter(clinic=membership.clinic, role=Membership.Role.ADMIN, user__is_active=True)
     if admins.exclude(user=user).exists():
         return None

@@ -574,3 +574,38 @@ def test_the_home_pages_craving_button_opens_the_rating_in_one_tap_even_offline(
         assert page.js_errors == []
     finally:
         context.close()
+
+
+# The worker's question before a tap on a reminder moves this window
+# (serviceworker.js, windowStays), asked from the worker itself.
+ASK_BEFORE_MOVING = """async (url) => {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const client = windows.find((w) => new URL(w.url).pathname === "/craving/");
+  const channel = new MessageChannel();
+  const answer = new Promise((resolve) => { channel.port1.onmessage = (event) => resolve(event.data); });
+  client.postMessage({ type: "REMINDER_TAP", url }, [channel.port2]);
+  return answer;
+}"""
+
+
+def test_a_reminder_tapped_mid_check_in_keeps_the_note_and_offers_a_link(page):
+    """Tapping a reminder moved an open Crest window to the reminder's page,
+    even in the middle of a check-in: the note being typed was lost. The
+    worker now asks the window first; the tap itself is in
+    tests/js/worker-push.test.mjs."""
+    page.goto("/craving/")
+    wait_for_service_worker(page)
+    finish = open_finish(page)
+    finish.get_by_label("Note").fill("Half a thought")
+    [worker] = page.context.service_workers
+    check_in = page.url.split("/craving/")[0] + "/check-in/"
+
+    assert worker.evaluate(ASK_BEFORE_MOVING, check_in) == "stay"
+    notice = page.locator("[data-reminder-waiting]")
+    expect(notice).to_be_visible()
+    assert notice.get_by_role("link", name="Open the reminder").get_attribute("href") == check_in
+    expect(finish.get_by_label("Note")).to_have_value("Half a thought")
+
+    finish.get_by_label("Note").fill("")
+    assert worker.evaluate(ASK_BEFORE_MOVING, check_in) == "go"
+    assert page.js_errors == []

@@ -48,7 +48,7 @@ function worker({ windows = [], subscribe = null } = {}) {
     client.focus = async () => { calls.focused.push(client.url); return client; };
     client.navigate ??= async (url) => { calls.navigated.push(url); client.url = url; return client; };
   }
-  vm.runInNewContext(block, { self, URL, console, fetch, JSON });
+  vm.runInNewContext(block, { self, URL, console, fetch, JSON, MessageChannel, setTimeout, clearTimeout });
   async function fire(type, event) {
     const waits = [];
     listeners[type]({ ...event, waitUntil: (promise) => waits.push(promise) });
@@ -114,6 +114,38 @@ test("a tap focuses the check-in if it is open, or moves an open Crest window th
   const notOurs = worker({ windows: [{ url: `${ORIGIN}/lessons/`, navigate: async () => { throw new TypeError("not controlled"); } }] });
   await notOurs.fire("notificationclick", { notification: { close() {}, data: { url: `${ORIGIN}/check-in/` } } });
   assert.deepEqual(notOurs.calls.opened, [`${ORIGIN}/check-in/`]);
+});
+
+// A window answers the worker's question as app.js does: through the port it was handed.
+const answering = (url, answer) => ({
+  url,
+  asked: [],
+  postMessage(message, [port]) {
+    this.asked.push(message);
+    port.postMessage(answer);
+  },
+});
+
+test("a window holding unsaved words stays where it is, and is only focused", async () => {
+  const typing = answering(`${ORIGIN}/craving/`, "stay");
+  const { fire, calls } = worker({ windows: [typing] });
+  await fire("notificationclick", { notification: { close() {}, data: { url: `${ORIGIN}/check-in/` } } });
+  assert.deepEqual(JSON.parse(JSON.stringify(typing.asked)), [{ type: "REMINDER_TAP", url: `${ORIGIN}/check-in/` }]);
+  assert.deepEqual(calls.navigated, []);
+  assert.deepEqual(calls.opened, []);
+  assert.deepEqual(calls.focused, [`${ORIGIN}/craving/`]);
+});
+
+test("a window with nothing unsaved, or one that does not answer, goes to the reminder's page", async () => {
+  const idle = answering(`${ORIGIN}/lessons/`, "go");
+  const { fire, calls } = worker({ windows: [idle] });
+  await fire("notificationclick", { notification: { close() {}, data: { url: `${ORIGIN}/check-in/` } } });
+  assert.deepEqual(calls.navigated, [`${ORIGIN}/check-in/`]);
+
+  const silent = { url: `${ORIGIN}/lessons/`, postMessage() {} };
+  const quiet = worker({ windows: [silent] });
+  await quiet.fire("notificationclick", { notification: { close() {}, data: { url: `${ORIGIN}/check-in/` } } });
+  assert.deepEqual(quiet.calls.navigated, [`${ORIGIN}/check-in/`]);
 });
 
 // The push service renewed the subscription while Crest may be closed: the

@@ -377,6 +377,30 @@ self.addEventListener("push", (event) => {
   event.waitUntil(self.registration.showNotification(title, options));
 });
 
+// Before a tap moves an open window, the window is asked (static/js/pages/app.js):
+// one holding words typed and not saved yet, such as a check-in's note,
+// answers "stay" and shows a link to the reminder's page instead. A window
+// that does not answer within a second (no app.js: an older page) is moved.
+const ASK_MS = 1000;
+
+function windowStays(client, url) {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const done = (answer) => {
+      clearTimeout(timer);
+      channel.port1.close();
+      resolve(answer === "stay");
+    };
+    const timer = setTimeout(done, ASK_MS);
+    channel.port1.onmessage = (event) => done(event.data);
+    try {
+      client.postMessage({ type: "REMINDER_TAP", url }, [channel.port2]);
+    } catch {
+      done();
+    }
+  });
+}
+
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const url = reminderUrl(event.notification.data && event.notification.data.url);
@@ -384,8 +408,10 @@ self.addEventListener("notificationclick", (event) => {
     const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     const open = windows.find((client) => client.url === url);
     if (open) return open.focus();
-    // A Crest window already open goes to the page; otherwise a new one opens.
+    // A Crest window already open goes to the page, unless it holds unsaved
+    // words; otherwise a new one opens.
     for (const client of windows) {
+      if (await windowStays(client, url)) return client.focus();
       try {
         const moved = await client.navigate(url);
         if (moved) return moved.focus();

@@ -80,6 +80,31 @@ async function registerServiceWorker() {
 }
 registerServiceWorker();
 
+// --- A reminder tapped while Crest is open -----------------------------------
+// The worker asks before it moves this window to the reminder's page
+// (serviceworker.js, windowStays). Words typed here and not saved yet, such
+// as a check-in's note, stay: the page answers "stay" and shows a link to the
+// reminder instead.
+const TYPED_FIELDS = "textarea, input:not([type]), input[type=text], input[type=search]";
+
+function unsavedWords() {
+  return [...document.querySelectorAll(TYPED_FIELDS)].some(
+    (field) => field.value.trim() !== "" && field.value !== field.defaultValue && !field.closest("[hidden]"),
+  );
+}
+
+navigator.serviceWorker?.addEventListener("message", (event) => {
+  if (event.data?.type !== "REMINDER_TAP" || !event.ports[0]) return;
+  const stay = unsavedWords();
+  event.ports[0].postMessage(stay ? "stay" : "go");
+  const notice = document.querySelector("[data-reminder-waiting]");
+  const url = new URL(event.data.url, location.origin);
+  if (!stay || !notice || url.origin !== location.origin) return;
+  notice.querySelector("[data-reminder-link]").href = url.href;
+  notice.hidden = false;
+});
+navigator.serviceWorker?.startMessages();
+
 // --- Language ----------------------------------------------------------------
 // The choice is the django_language cookie (the server reads it). The switch
 // link sets it on the server; setting it here too, at the tap, keeps it when

@@ -179,19 +179,29 @@ def as_other_devices() -> None:
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
-def _phones(url: str, ca_file: str, urls: list[str], failures) -> None:
-    """`PHONES` phones at once, each fetching every URL of the precache."""
+def phone_lists(pages: dict[str, list[str]]) -> list[list[str]]:
+    """What each of the `PHONES` new phones asks for: its own language's
+    pages, as a new phone's service worker precaches them (the install step
+    of offline/templates/offline/serviceworker.js takes the languages the
+    phone keeps, and a new phone keeps one). The languages are taken in
+    turn, so every page of every language is asked for in a surge."""
+    languages = sorted(pages)
+    return [pages[languages[i % len(languages)]] for i in range(PHONES)]
+
+
+def _phones(url: str, ca_file: str, lists: list[list[str]], failures) -> None:
+    """`PHONES` phones at once, each fetching its list (phone_lists)."""
     as_other_devices()
     context = tls_context(ca_file)
 
-    def phone() -> None:
+    def phone(urls: list[str]) -> None:
         client = Browser(url, ssl_context=context)
         for path in urls:
             if client.request("GET", path, headers=PHONE).status != 200:
                 with failures.get_lock():
                     failures.value += 1
 
-    threads = [threading.Thread(target=phone) for _ in range(PHONES)]
+    threads = [threading.Thread(target=phone, args=(urls,)) for urls in lists]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -207,8 +217,8 @@ def surge(stack, cache: str) -> dict:
     request = urllib.request.Request(stack.url + "/serviceworker.js", headers=PHONE)
     worker = urllib.request.urlopen(request, context=context).read()
     worker = gzip.decompress(worker) if worker[:2] == b"\x1f\x8b" else worker
-    pages = json.loads(re.search(rb"const PRECACHE_PAGES = (.*);", worker)[1])
-    urls = sorted({path for paths in pages.values() for path in paths})
+    lists = phone_lists(json.loads(re.search(rb"const PRECACHE_PAGES = (.*);", worker)[1]))
+    urls = sorted({path for paths in lists for path in paths})
     staff = _staff(stack)
     quiet = _dashboard_times(staff, seconds=5)
     start = [len(server.log_path.read_text(errors="replace").splitlines()) for server in stack.servers]
@@ -217,7 +227,7 @@ def surge(stack, cache: str) -> dict:
     # thread's GIL nor takes the servers' (nginx, gunicorn) CPU.
     fork = multiprocessing.get_context("fork")
     failures = fork.Value("i", 0)
-    phones = fork.Process(target=_phones, args=(stack.url, str(stack.ca_file), urls, failures))
+    phones = fork.Process(target=_phones, args=(stack.url, str(stack.ca_file), lists, failures))
     started = time.monotonic()
     phones.start()
     during = _dashboard_times(staff, seconds=120, until=lambda: not phones.is_alive())
@@ -227,7 +237,8 @@ def surge(stack, cache: str) -> dict:
         lines = server.log_path.read_text(errors="replace").splitlines()[skip:]
         upstream += [m[1] for line in lines if (m := re.search(r'"GET (\S+) HTTP', line))]
     return {
-        "cache": cache, "phones": PHONES, "urls": len(urls), "seconds": time.monotonic() - started,
+        "cache": cache, "phones": PHONES, "urls": len(urls), "requests": sum(map(len, lists)),
+        "seconds": time.monotonic() - started,
         "failures": failures.value,
         "quiet_ms": quiet, "surge_ms": during,
         "most_upstream_per_url": max((upstream.count(url) for url in urls), default=0),
@@ -239,6 +250,7 @@ def pooled(results: list[dict]) -> dict:
     pages together, the worst of their failures and upstream counts."""
     return {
         "cache": results[0]["cache"], "phones": results[0]["phones"], "urls": results[0]["urls"],
+        "requests": results[0]["requests"],
         "surges": len(results),
         "seconds": statistics.mean(result["seconds"] for result in results),
         "failures": sum(result["failures"] for result in results),
@@ -258,7 +270,8 @@ def surge_report(result: dict) -> str:
     each = f"; each surge alone: {', '.join(f'{r:.2f}' for r in result['each'])}" if surges > 1 else ""
     return (
         f"Surge on a {result['cache']} cache{f' ({surges} surges pooled)' if surges > 1 else ''}: "
-        f"{result['phones']} phones x {result['urls']} precached URLs in {result['seconds']:.1f} s, "
+        f"{result['phones']} phones, each precaching its language's pages ({result['requests']} requests "
+        f"for {result['urls']} URLs) in {result['seconds']:.1f} s, "
         f"{result['failures']} failures; at most {result['most_upstream_per_url']} upstream request(s) per URL; "
         f"dashboard p95 {quiet:.0f} ms quiet ({len(result['quiet_ms'])} pages), {during:.0f} ms "
         f"during the surge ({len(result['surge_ms'])} pages): {ratio:.2f} x{verdict}{each}"

@@ -116,6 +116,19 @@ def test_the_surges_phones_run_only_on_cpu_time_no_server_wants(monkeypatch):
     assert policy.value == os.SCHED_IDLE
 
 
+def test_each_surge_phone_precaches_its_own_languages_pages_as_the_worker_does():
+    """A new phone's worker precaches one language's pages. Every phone of
+    the surge once fetched every language's (41 URLs where a phone asks for
+    about 20): twice the requests of 50 real new phones."""
+    from bench import proxy_cache
+
+    pages = {"en": ["/", "/craving/"], "es": ["/es/", "/es/craving/", "/es/jsi18n.js"]}
+    lists = proxy_cache.phone_lists(pages)
+    assert len(lists) == proxy_cache.PHONES
+    assert all(urls in (pages["en"], pages["es"]) for urls in lists)
+    assert sum(urls == pages["en"] for urls in lists) == proxy_cache.PHONES // 2
+
+
 def test_the_deep_page_row_starts_after_the_last_patient_of_page_999():
     from bench import seed
     from clinics.paging import PAGE_SIZE

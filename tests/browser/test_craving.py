@@ -582,7 +582,10 @@ ASK_BEFORE_MOVING = """async (url) => {
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const client = windows.find((w) => new URL(w.url).pathname === "/craving/");
   const channel = new MessageChannel();
-  const answer = new Promise((resolve) => { channel.port1.onmessage = (event) => resolve(event.data); });
+  const answer = new Promise((resolve) => {
+    channel.port1.onmessage = (event) => resolve(event.data);
+    setTimeout(() => resolve("no answer"), 5000);
+  });
   client.postMessage({ type: "REMINDER_TAP", url }, [channel.port2]);
   return answer;
 }"""

@@ -71,6 +71,7 @@ def test_gunicorn_without_our_config_stops_too_instead_of_restarting_workers_for
 
 
 def test_check_deploy_is_clean_in_production_settings():
+    """As docs/deploy.md sets production up: behind nginx, whose address is trusted."""
     result = run_manage(
         "check",
         "--deploy",
@@ -79,6 +80,15 @@ def test_check_deploy_is_clean_in_production_settings():
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=KEY,
         DJANGO_ALLOWED_HOSTS="crest.example",
+        DJANGO_TRUSTED_PROXIES="10.0.0.10",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_no_proxy_is_trusted_behind_tls():
+    result = run_manage(
+        "check", "--deploy", DJANGO_DEBUG="0", DJANGO_SECRET_KEY=KEY, DJANGO_ALLOWED_HOSTS="crest.example",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr  # a warning: make serve still starts
+    assert "crest.W002" in result.stderr + result.stdout

@@ -4,13 +4,11 @@ transactions, on whichever database the suite runs on. On PostgreSQL both
 once passed the only-admin check (each saw the other still there) and the
 clinic was left with no admin to manage its staff or read its audit log."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounts import services
 from clinics.models import Membership
+from tests.concurrency import at_once
 from tests.factories import make_admin, make_clinic
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,27 +16,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_two_admins_deleting_their_accounts_at_once_leave_one_admin():
     clinic = make_clinic()
-    admins = [make_admin(clinic=clinic), make_admin(clinic=clinic)]
-    barrier = threading.Barrier(len(admins))
-    refused: list[str] = []
-    errors: list[str] = []
 
-    def delete(admin) -> None:
+    def delete(admin) -> str:
         try:
-            barrier.wait()
             services.account_delete(user=admin)
         except services.AccountDeletionRefused as refusal:
-            refused.append(str(refusal))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(repr(error))
-        finally:
-            connection.close()
+            return str(refusal)
+        return "deleted"
 
-    workers = [threading.Thread(target=delete, args=(admin,)) for admin in admins]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    answers = at_once(delete, [make_admin(clinic=clinic), make_admin(clinic=clinic)])
+    refused = [answer for answer in answers if answer != "deleted"]
     assert len(refused) == 1 and "only admin" in refused[0]
     assert Membership.objects.filter(clinic=clinic, role=Membership.Role.ADMIN).count() == 1

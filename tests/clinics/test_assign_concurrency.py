@@ -5,15 +5,14 @@ threads and transactions, on whichever database the suite runs on; on
 PostgreSQL both once inserted, and the second hit the one-active-assignment
 constraint with a 500."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from clinics import services
 from clinics.models import Assignment
+from tests.concurrency import at_once
 from tests.factories import course_lesson, make_patient, make_staff
 
 THREADS = 4
@@ -25,26 +24,12 @@ def test_the_same_lesson_assigned_at_once_is_one_assignment_and_no_error():
     clinicians = [make_staff(clinic=patient.clinic) for _ in range(THREADS)]
     lesson = course_lesson(0)
     due = timezone.localdate() + timedelta(days=3)
-    barrier = threading.Barrier(THREADS)
-    errors: list[str] = []
-
-    def assign(clinician) -> None:
-        try:
-            barrier.wait()
-            services.assignments_create(
-                clinician=clinician, clinic=patient.clinic, patients=[patient], lessons=[lesson], due_date=due
-            )
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(repr(error))
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=assign, args=(clinician,)) for clinician in clinicians]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
+    at_once(
+        lambda clinician: services.assignments_create(
+            clinician=clinician, clinic=patient.clinic, patients=[patient], lessons=[lesson], due_date=due
+        ),
+        clinicians,
+    )
     assert Assignment.objects.filter(patient=patient, lesson=lesson, withdrawn_at__isnull=True).count() == 1
     patient.refresh_from_db()
     assert patient.assigned_count == 1

@@ -5,13 +5,11 @@ may fail with a 5xx. Real threads, real transactions (on SQLite the test
 database is a file in WAL mode, as in production: tests/conftest.py), on
 whichever database the suite runs on."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from clinics.models import CravingSummary, LessonProgress, SyncedItem
+from tests.concurrency import at_once
 from tests.factories import course_lesson, craving_item, lesson_item, make_patient, post_sync
 
 THREADS = 6
@@ -23,28 +21,13 @@ def post_at_once(patient, items: list, threads: int = THREADS) -> list[tuple[int
         client = Client()
         client.force_login(patient.user)
         clients.append(client)
-    barrier = threading.Barrier(threads)
-    answers: list[tuple[int, list[str]]] = []
-    errors: list[str] = []
 
-    def send(client: Client) -> None:
-        try:
-            barrier.wait()
-            response = post_sync(client, items)
-            statuses = [r["status"] for r in response.json()["results"]] if response.status_code == 200 else []
-            answers.append((response.status_code, statuses))
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(repr(error))
-        finally:
-            connection.close()
+    def send(client: Client) -> tuple[int, list[str]]:
+        response = post_sync(client, items)
+        statuses = [r["status"] for r in response.json()["results"]] if response.status_code == 200 else []
+        return response.status_code, statuses
 
-    workers = [threading.Thread(target=send, args=(client,)) for client in clients]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
-    return answers
+    return at_once(send, clients)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -80,19 +63,7 @@ def test_two_tabs_completing_the_same_lesson_under_different_ids_make_one_progre
         client = Client()
         client.force_login(patient.user)
         clients.append(client)
-    barrier = threading.Barrier(2)
-    codes: list[int] = []
-
-    def send(client, items):
-        barrier.wait()
-        codes.append(post_sync(client, items).status_code)
-        connection.close()
-
-    workers = [threading.Thread(target=send, args=pair) for pair in zip(clients, barrier_items, strict=True)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    codes = at_once(lambda pair: post_sync(*pair).status_code, list(zip(clients, barrier_items, strict=True)))
     assert codes == [200, 200]
     assert SyncedItem.objects.count() == 2
     assert LessonProgress.objects.filter(patient=patient, lesson=lesson).count() == 1

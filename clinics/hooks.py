@@ -16,7 +16,7 @@ from .models import Assignment, LessonProgress, Patient
 
 @receiver(signals.account_export, dispatch_uid="clinics.account_export")
 def account_export(sender, *, user, **kwargs) -> dict:
-    return services.patient_data_export(user=user)
+    return {**services.patient_data_export(user=user), **services.staff_data_export(user=user)}
 
 
 @receiver(signals.account_delete_refusal, dispatch_uid="clinics.account_delete_refusal")

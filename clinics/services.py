@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from accounts.mfa import sign_in_reset
 from accounts.models import User
-from accounts.services import admin_log_delete, sessions_end_all, set_password_path
+from accounts.services import admin_log_delete, is_staff_account, sessions_end_all, set_password_path
 from accounts.signals import SecurityEvent
 from lessons.models import Lesson
 
@@ -579,6 +579,25 @@ def patient_data_export(*, user: User) -> dict:
                 "detail": e.detail,
             }
             for e in AuditEvent.objects.filter(patient=patient)
+        ],
+    }
+
+
+def staff_data_export(*, user: User) -> dict:
+    """What clinics holds about a staff member, for their "my data" export:
+    their place at the clinic, and the audit lines under their name (their
+    sign-ins, with the address they came from, and what they did). A line
+    names no patient: which records were opened is the clinic's to read."""
+    if not is_staff_account(user):
+        return {}
+    membership = Membership.objects.select_related("clinic").filter(user=user).first()
+    return {
+        "staff": None if membership is None else {
+            "clinic": membership.clinic.name, "role": membership.get_role_display(),
+        },
+        "your_audit_lines": [
+            {"when": e.created_at.isoformat(), "what": e.get_action_display(), "detail": e.detail_text}
+            for e in AuditEvent.objects.filter(actor=user).order_by("created_at", "pk")
         ],
     }
 

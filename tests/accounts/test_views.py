@@ -111,6 +111,29 @@ def test_export_has_the_patients_assignments_progress_and_who_looked(client):
     assert data["clinic_access_log"][0]["who"] == "dr-who"
 
 
+def test_a_staff_members_export_has_their_clinic_role_and_their_own_audit_lines(client):
+    """A staff member's export held their username and nothing else, though
+    the audit log keeps their sign-ins and what they did under their name
+    (and /me/ says so). The lines name no patient: that is the clinic's to read."""
+    patient = make_patient(label="JD-12")
+    clinician = make_staff(clinic=patient.clinic, username="dr-who")
+    client.force_login(clinician)
+    client.get(patient.get_absolute_url())
+    colleague = Client()
+    colleague.force_login(make_staff(clinic=patient.clinic))
+    colleague.get(patient.get_absolute_url())
+
+    data = json.loads(client.get(reverse("accounts:me_export")).content)
+    assert data["staff"] == {"clinic": patient.clinic.name, "role": "Clinician"}
+    lines = data["your_audit_lines"]  # not the colleague's sign-in and view
+    assert [line["what"] for line in lines] == ["Signed in with a password", "Viewed patient page"]
+    assert all(line["when"] for line in lines)
+    assert "JD-12" not in json.dumps(data) and not any("patient" in line for line in lines)
+
+    client.force_login(patient.user)
+    assert "staff" not in json.loads(client.get(reverse("accounts:me_export")).content)
+
+
 def test_delete_needs_confirmation(client):
     patient = make_patient()
     client.force_login(patient.user)

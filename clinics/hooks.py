@@ -32,7 +32,7 @@ def account_delete(sender, *, user, **kwargs) -> None:
 
 @receiver(signals.account_kept_after_deletion, dispatch_uid="clinics.account_kept_after_deletion")
 def account_kept_after_deletion(sender, *, user, **kwargs) -> list[dict]:
-    return services.patient_kept_after_deletion(user=user)
+    return services.kept_after_deletion(user=user)
 
 
 @receiver(signals.my_data_section, dispatch_uid="clinics.my_data_section")

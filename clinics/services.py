@@ -615,7 +615,8 @@ STAFF_KEPT_AFTER_DELETION = [
 ]
 
 
-def patient_kept_after_deletion(*, user: User) -> list[dict]:
+def kept_after_deletion(*, user: User) -> list[dict]:
+    """What clinics keeps after this account is deleted: a patient's lines, or a staff member's."""
     if Patient.objects.filter(user=user).exists():
         return list(KEPT_AFTER_DELETION)
     if Membership.objects.filter(user=user).exists():

@@ -28,7 +28,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from .models import AssignmentStatus
+from .models import Assignment, AssignmentStatus
 
 
 def dashboard_rows(rows: list[dict]) -> SafeString:
@@ -72,7 +72,7 @@ def dashboard_rows(rows: list[dict]) -> SafeString:
     return mark_safe("\n".join(parts))  # every value above is an int or escaped
 
 
-def assignment_rows(assignments, *, csrf_token: str) -> SafeString:
+def assignment_rows(assignments: list[Assignment], *, csrf_token: str) -> SafeString:
     """One <tr> per assignment on a patient's page (assignments_with_status()
     rows with their lesson): the lesson's title in the page's language (marked
     lang="en" when it has no translation), the note, the due date, the
@@ -105,10 +105,11 @@ def assignment_rows(assignments, *, csrf_token: str) -> SafeString:
             score = gettext("%(score)s of %(total)s") % {"score": a.score, "total": a.total}  # ints
         else:
             score = '<span class="muted">—</span>'
-        forms, withdrawn = "", ' class="is-withdrawn"'
+        withdrawn = ' class="is-withdrawn"' if a.withdrawn_at else ""
+        forms = ""
         if not a.withdrawn_at:
             label = gettext("New due date for %(title)s") % {"title": title}
-            forms, withdrawn = (
+            forms = (
                 f'<form method="post" action="{escape(reverse("clinics:assignment_due", args=[a.pk]))}"'
                 f' class="inline-form">{csrf}'
                 f'<label for="due-{a.pk}" class="visually-hidden">{label}</label>'
@@ -118,7 +119,7 @@ def assignment_rows(assignments, *, csrf_token: str) -> SafeString:
                 f' class="inline-form">{csrf}'
                 f'<button type="submit" class="button-small">{withdraw}'
                 f'<span class="visually-hidden"> {title}</span></button></form>'
-            ), ""
+            )
         parts.append(
             f'<tr data-assignment="{escape(a.lesson.slug)}"{withdrawn}>'
             f'<th scope="row"><span{lang}>{title}</span>{note}</th>'

@@ -308,11 +308,11 @@ def test_a_run_out_of_time_hands_back_what_it_did_not_send(pushes, monkeypatch):
     sends = []
     real_send = push.push_send
 
-    def slow_send(**kwargs):
+    def counted_send(**kwargs):
         sends.append(kwargs["endpoint"])
         return real_send(**kwargs)
 
-    monkeypatch.setattr(push, "push_send", slow_send)
+    monkeypatch.setattr(push, "push_send", counted_send)
     report = reminders_send_due(now=MORNING, seconds=0)  # out of time after the first send
     assert report.sent == 1 and len(sends) == 1
     assert sorted(Reminder.objects.values_list("status", flat=True)) == [
